@@ -1,0 +1,162 @@
+# crashcap: a kdump crash-capture appliance.
+#
+#   make                 build/crashcapd, build/crashcapctl, build/crashcap-collect
+#   make check           set-up, build, unit tests, QEMU panic tests (N passed, N failed)
+#   make check-unit      unit tests only (no QEMU)
+#   make check SANITIZE=1  the unit tests built with ASan and UBSan
+#   make demo            a QEMU guest panics; crashcap captures and summarises the dump
+#   make bench           the collector against makedumpfile on the same vmcore
+#   make install DESTDIR= PREFIX=
+#   make format          clang-format every C file in place
+#
+# V=1 shows the commands. WERROR=0 drops -Werror (kept on by default and in CI).
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+SBINDIR ?= $(PREFIX)/sbin
+LIBEXECDIR ?= $(PREFIX)/lib/crashcap
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+INSTALL ?= install
+PYTHON ?= /usr/bin/python3
+BUILD ?= build
+V ?= 0
+WERROR ?= 1
+SANITIZE ?= 0
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' '$(1)' '$(2)';
+endif
+
+CFLAGS ?= -O2 -g
+WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-unused-parameter -Wno-missing-field-initializers
+ifeq ($(WERROR),1)
+WARNINGS += -Werror
+endif
+BASE_CFLAGS := -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
+	-Ilib -I. -fno-strict-aliasing -DCRASHCAP_LIBEXECDIR=\"$(LIBEXECDIR)\" \
+	-DCRASHCAP_SYSCONFDIR=\"$(SYSCONFDIR)\"
+
+# Dynamic programs (loader, tests) and their libraries.
+DYN_PKGS := libelf libzstd libsystemd libbpf libkmod blkid
+DYN_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DYN_PKGS) 2>/dev/null)
+DYN_LIBS := $(shell $(PKG_CONFIG) --libs $(DYN_PKGS) 2>/dev/null)
+# The collector is one static binary: it is /init of the crash initramfs.
+STATIC_PKGS := libelf libzstd blkid
+STATIC_LIBS := $(shell $(PKG_CONFIG) --static --libs $(STATIC_PKGS) 2>/dev/null)
+TEST_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+ifeq ($(SANITIZE),1)
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+OBJ := $(BUILD)/obj-san
+else
+SAN_FLAGS :=
+OBJ := $(BUILD)/obj
+endif
+
+ALL_CFLAGS = $(BASE_CFLAGS) $(DYN_CFLAGS) $(CFLAGS) $(SAN_FLAGS)
+
+# Sources. Each program has one file with main(); everything else in its
+# folder is shared with the unit tests.
+LIB_SRCS := $(sort $(wildcard lib/*.c))
+INITRAMFS_SRCS := $(sort $(wildcard initramfs/*.c))
+LOADER_MAINS := loader/crashcapctl.c loader/crashcapd.c
+LOADER_SRCS := $(filter-out $(LOADER_MAINS),$(sort $(wildcard loader/*.c)))
+COLLECTOR_MAIN := collector/main.c
+COLLECTOR_SRCS := $(filter-out $(COLLECTOR_MAIN),$(sort $(wildcard collector/*.c)))
+TEST_SRCS := $(sort $(wildcard tests/unit/test-*.c))
+TEST_HELPER_SRCS := $(filter-out $(TEST_SRCS),$(sort $(wildcard tests/unit/*.c)))
+
+obj = $(patsubst %.c,$(OBJ)/%.o,$(1))
+
+LIB_A := $(OBJ)/libcrashcap.a
+# The static collector gets its own objects: no sanitizers in a static /init.
+COLLECT_OBJ := $(BUILD)/obj-static
+COLLECT_OBJS := $(patsubst %.c,$(COLLECT_OBJ)/%.o,$(LIB_SRCS) $(COLLECTOR_SRCS) $(COLLECTOR_MAIN))
+
+PROGRAMS := $(BUILD)/crashcapctl $(BUILD)/crashcapd $(BUILD)/crashcap-collect
+TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+
+.PHONY: all check check-unit check-qemu demo bench install format setup clean tests
+all: $(PROGRAMS)
+
+$(OBJ)/%.o: %.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(COLLECT_OBJ)/%.o: %.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB_A): $(call obj,$(LIB_SRCS))
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/crashcapctl: $(call obj,loader/crashcapctl.c $(LOADER_SRCS) $(INITRAMFS_SRCS)) $(LIB_A)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(DYN_LIBS)
+
+$(BUILD)/crashcapd: $(call obj,loader/crashcapd.c $(LOADER_SRCS) $(INITRAMFS_SRCS)) $(LIB_A)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(DYN_LIBS)
+
+$(BUILD)/crashcap-collect: $(COLLECT_OBJS)
+	$(call msg,LINK,$@ (static))
+	$(Q)$(CC) $(CFLAGS) -static -o $@ $^ $(STATIC_LIBS)
+
+$(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(call obj,$(TEST_HELPER_SRCS) $(LOADER_SRCS) $(INITRAMFS_SRCS) $(COLLECTOR_SRCS)) $(LIB_A)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(DYN_LIBS) $(TEST_LIBS)
+
+tests: $(TESTS) $(PROGRAMS)
+
+setup:
+	scripts/setup.sh
+
+# The README's test command. The set-up installs what is missing first.
+check:
+	scripts/setup.sh
+	$(MAKE) --no-print-directory tests
+	tests/run-tests.sh --build $(BUILD) $(if $(filter 1,$(SANITIZE)),--unit-only)
+
+check-unit:
+	scripts/setup.sh --build-only
+	$(MAKE) --no-print-directory tests
+	tests/run-tests.sh --build $(BUILD) --unit-only
+
+demo:
+	scripts/setup.sh
+	$(MAKE) --no-print-directory all
+	$(PYTHON) tests/qemu/demo.py --build $(BUILD)
+
+bench:
+	@echo "make bench: not yet: the benchmark against makedumpfile comes with the collector's filtering (issue 7)."
+
+install: $(PROGRAMS)
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)
+	$(INSTALL) -m 0755 $(BUILD)/crashcapctl $(BUILD)/crashcapd $(DESTDIR)$(SBINDIR)/
+	$(INSTALL) -m 0755 $(BUILD)/crashcap-collect $(DESTDIR)$(LIBEXECDIR)/
+	sed 's|@SBINDIR@|$(SBINDIR)|g' units/crashcap.service > $(DESTDIR)$(UNITDIR)/crashcap.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/crashcap.service
+	test -e $(DESTDIR)$(SYSCONFDIR)/crashcap.conf || \
+		$(INSTALL) -m 0644 conf/crashcap.conf $(DESTDIR)$(SYSCONFDIR)/crashcap.conf
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)/obj $(BUILD)/obj-san $(BUILD)/obj-static $(BUILD)/tests $(PROGRAMS)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

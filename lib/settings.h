@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * crashcap's settings, typed and validated from a parsed config. The same
+ * settings drive the loader, and the collector reads them from the copy of
+ * the config inside the crash initramfs. Unknown keys and bad values are
+ * errors with file:line.
+ */
+#pragma once
+
+#include "config.h"
+
+enum compression {
+	COMPRESSION_NONE,
+	COMPRESSION_ZSTD,
+	COMPRESSION_ZLIB,
+	COMPRESSION_LZO,
+	COMPRESSION_SNAPPY,
+};
+
+enum final_action {
+	ACTION_REBOOT,
+	ACTION_POWEROFF,
+	ACTION_HALT,
+};
+
+enum load_method {
+	LOAD_METHOD_AUTO,
+	LOAD_METHOD_FILE,
+	LOAD_METHOD_SEGMENTS,
+};
+
+struct settings {
+	char *target; /* "UUID=...", "LABEL=...", a device path, or NULL: the fs holding path */
+	char *path; /* directory on the target; dumps go to <path>/crashcap/ */
+	int dump_level; /* 0..31 */
+	enum compression compression;
+	int zstd_level;
+	unsigned threads; /* 0: all CPUs */
+	enum load_method load_method;
+	char *kernel; /* NULL: the running kernel */
+	char *initrd; /* NULL: built by crashcap */
+	char *crash_args; /* extra crash kernel command line */
+	enum final_action final_action;
+	enum final_action failure_action;
+};
+
+/* Defaults for every field. */
+void settings_init(struct settings *s);
+void settings_done(struct settings *s);
+/* Applies and checks every entry of c; fills err on failure. */
+int settings_from_config(struct settings *s, const struct config *c, struct config_error *err);
+/*
+ * Reads root+/etc/crashcap.conf (when it exists) and then
+ * root+/etc/crashcap.conf.d/ *.conf in name order, or only path when path is
+ * not NULL (then it must exist).
+ */
+int settings_load(struct settings *s, const char *root, const char *path,
+		  struct config_error *err);
+
+const char *compression_to_string(enum compression c);
+const char *final_action_to_string(enum final_action a);
+const char *load_method_to_string(enum load_method m);
