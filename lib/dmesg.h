@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The dead kernel's log, read from dump memory through VMCOREINFO: the
+ * lockless printk ring buffer (5.10+: SYMBOL(prb)) and the older
+ * log_buf/printk_log layout. Lines come out as "[    1.234567] text",
+ * like makedumpfile --dump-dmesg and dmesg.
+ */
+#pragma once
+
+#include "dump.h"
+
+/* Calls fn for each record in sequence order; stops early when fn returns non-zero. */
+typedef int (*dmesg_line_fn)(uint64_t ts_nsec, const char *text, size_t len, void *userdata);
+int dmesg_foreach(struct dump *d, dmesg_line_fn fn, void *userdata);
+/* Writes the whole log as text. */
+int dmesg_write(struct dump *d, FILE *out);
+/*
+ * The panic message: the text after "Kernel panic - not syncing: " of the
+ * last such line, or the first line of an oops ("BUG: ...", "Oops: ...")
+ * when there is no panic line. -ENOENT when neither is found.
+ */
+int dmesg_find_panic(struct dump *d, char **ret_line);
