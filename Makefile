@@ -85,6 +85,7 @@ COLLECT_OBJS := $(patsubst %.c,$(COLLECT_OBJ)/%.o,$(LIB_SRCS) $(COLLECTOR_SRCS) 
 PROGRAMS := $(BUILD)/crashcapctl $(BUILD)/crashcapd $(BUILD)/crashcap-collect
 TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 
+.SECONDARY:
 .PHONY: all check check-unit check-qemu demo bench install format setup clean tests
 all: $(PROGRAMS)
 

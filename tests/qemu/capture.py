@@ -1,0 +1,64 @@
+"""One panic, captured: build the images, boot the guest, pull the dump out.
+
+Used by the QEMU tests and by `make demo`. The checks themselves live in the
+callers; this only gathers what they check.
+"""
+
+import json
+import os
+
+import guest
+
+
+class Capture:
+    pass
+
+
+def capture(name, config_text, mem="1G", crashkernel="256M", raw_copy=False,
+            timeout=300, progress=None, series="6.1"):
+    c = Capture()
+    c.work = os.path.join(guest.BUILD, "qemu", name)
+    os.makedirs(c.work, exist_ok=True)
+    c.kdir = guest.kernel_dir(series)
+    c.release = guest.kernel_release(c.kdir)
+    c.crash_initrd, c.rebuild_output = guest.build_crash_initrd(
+        c.work, c.kdir, config_text, raw_copy=raw_copy)
+    first = guest.build_first_initrd(c.work, c.kdir, c.crash_initrd)
+    c.disk = os.path.join(c.work, "dump-disk.img")
+    guest.make_disk(c.disk)
+    disks = [c.disk]
+    c.raw_disk = None
+    if raw_copy:
+        c.raw_disk = os.path.join(c.work, "raw-vmcore.img")
+        # Sparse: only what the guest writes takes room.
+        size = int(mem.rstrip("G")) << 30 if mem.endswith("G") else int(mem.rstrip("M")) << 20
+        guest.make_raw_disk(c.raw_disk, size + (64 << 20))
+        disks.append(c.raw_disk)
+    c.run = guest.GuestRun(name, c.work, c.kdir, first, disks, mem=mem,
+                           crashkernel=crashkernel, timeout=timeout,
+                           progress=progress).run()
+    c.dump_dirs = guest.extract_dumps(c.disk, os.path.join(c.work, "out"))
+    c.dump_dir = c.dump_dirs[-1] if c.dump_dirs else None
+    c.summary = None
+    if c.dump_dir and os.path.exists(os.path.join(c.dump_dir, "summary.json")):
+        with open(os.path.join(c.dump_dir, "summary.json")) as f:
+            try:
+                c.summary = json.load(f)
+            except ValueError as e:
+                c.summary_error = str(e)
+    c.vmcore = os.path.join(c.dump_dir, "vmcore") if c.dump_dir else None
+    c.raw_vmcore = None
+    if raw_copy and c.run.find(r"CRASHCAP-TEST: raw copy done rc=0"):
+        end = guest.elf_file_size(c.raw_disk)
+        if end:
+            c.raw_vmcore = os.path.join(c.work, "vmcore.elf")
+            os.replace(c.raw_disk, c.raw_vmcore)
+            os.truncate(c.raw_vmcore, end)
+    return c
+
+
+def panic_to_saved(run):
+    t = run.phase_times
+    if "panic" in t and "dump saved" in t:
+        return t["dump saved"] - t["panic"]
+    return None
