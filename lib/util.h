@@ -66,11 +66,11 @@ static inline void fclosep(FILE **f)
 		(p) = NULL;                  \
 		_taken_;                     \
 	})
-#define TAKE_FD(fd)                \
-	({                         \
+#define TAKE_FD(fd)                 \
+	({                          \
 		int _taken_ = (fd); \
-		(fd) = -1;         \
-		_taken_;           \
+		(fd) = -1;          \
+		_taken_;            \
 	})
 
 /* errno as a negative value, never 0: for returning after a failed libc call. */

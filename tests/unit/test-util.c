@@ -143,14 +143,10 @@ static void test_root_slash_is_real_root(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_size),
-		cmocka_unit_test(test_parse_u64),
-		cmocka_unit_test(test_format_size),
-		cmocka_unit_test(test_strstrip),
-		cmocka_unit_test(test_json),
-		cmocka_unit_test(test_json_unbalanced),
-		cmocka_unit_test(test_rootfs),
-		cmocka_unit_test(test_root_slash_is_real_root),
+		cmocka_unit_test(test_parse_size),  cmocka_unit_test(test_parse_u64),
+		cmocka_unit_test(test_format_size), cmocka_unit_test(test_strstrip),
+		cmocka_unit_test(test_json),	    cmocka_unit_test(test_json_unbalanced),
+		cmocka_unit_test(test_rootfs),	    cmocka_unit_test(test_root_slash_is_real_root),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
