@@ -41,6 +41,8 @@ static inline void dump_freep(struct dump **d)
 #define _cleanup_dump_ _cleanup_(dump_freep)
 
 enum dump_format dump_get_format(const struct dump *d);
+/* The open dump file (for mmap or pread by the collector); owned by d. */
+int dump_fd(const struct dump *d);
 /* The ELF notes exactly as stored (all PT_NOTE segments, concatenated). */
 const void *dump_notes(const struct dump *d, size_t *ret_size);
 /* Offset of the VMCOREINFO note's descriptor inside dump_notes(), or -ENOENT. */

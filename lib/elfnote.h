@@ -21,3 +21,5 @@ struct elf_note {
 int elf_note_next(const void *buf, size_t size, size_t *offset, struct elf_note *ret);
 /* Finds the first note with this name (e.g. "VMCOREINFO"); -ENOENT if none. */
 int elf_note_find(const void *buf, size_t size, const char *name, struct elf_note *ret);
+/* The note's name is exactly name (with or without the stored NUL). */
+bool elf_note_name_is(const struct elf_note *n, const char *name);
