@@ -12,8 +12,9 @@ struct dump_vtop_info {
 	bool has_top_pgt;
 	bool l5; /* 5-level paging */
 	uint64_t phys_base;
-	uint64_t page_offset; /* start of the direct map, when known */
-	bool has_page_offset;
+	bool has_phys_base;
+	uint64_t kernel_image_size;
+	uint64_t sme_mask; /* AMD memory encryption bit, set in page table entries */
 };
 
 struct dump {

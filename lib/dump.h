@@ -62,6 +62,11 @@ bool dump_is_truncated(const struct dump *d);
  * -ENODATA: the range lies past the end of a truncated file.
  */
 int dump_read_phys(struct dump *d, uint64_t paddr, void *buf, size_t len);
-/* Kernel virtual address to physical, through the dumped kernel's page tables. */
+/*
+ * Kernel virtual address to physical, through the dumped kernel's page tables
+ * (or, when VMCOREINFO names none, the PT_LOADs' virtual addresses).
+ * -EFAULT: nothing is mapped at vaddr. dump_read_virt() also fails as
+ * dump_read_phys() does.
+ */
 int dump_vtop(struct dump *d, uint64_t vaddr, uint64_t *ret_paddr);
 int dump_read_virt(struct dump *d, uint64_t vaddr, void *buf, size_t len);

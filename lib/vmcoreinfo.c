@@ -3,6 +3,8 @@
 
 #include "log.h"
 
+#include <ctype.h>
+
 struct vmcoreinfo_entry {
 	const char *key;
 	const char *value;
@@ -138,8 +140,13 @@ int vmcoreinfo_number(const struct vmcoreinfo *vi, const char *name, int64_t *re
 	if (!v)
 		return -ENOENT;
 	errno = 0;
-	x = strtoll(v, &e, 10);
-	if (errno || e == v || *e)
+	/* x86_64 prints NUMBER()s with %ld; other architectures use 0x%lx for some. */
+	if (startswith(v, "0x")) {
+		v += 2;
+		x = (long long)strtoull(v, &e, 16);
+	} else
+		x = strtoll(v, &e, 10);
+	if (errno || e == v || *e || isspace((unsigned char)*v))
 		return log_debug_errno(errno ? -errno : -EINVAL,
 				       "VMCOREINFO: bad value for %s: \"%s\"", key, v);
 	*ret = x;

@@ -27,7 +27,7 @@ int vmcoreinfo_symbol(const struct vmcoreinfo *vi, const char *name, uint64_t *r
 int vmcoreinfo_size(const struct vmcoreinfo *vi, const char *type, uint64_t *ret);
 /* OFFSET(type.member), decimal. */
 int vmcoreinfo_offset(const struct vmcoreinfo *vi, const char *type_member, uint64_t *ret);
-/* NUMBER(name), decimal (may be negative). */
+/* NUMBER(name), decimal (may be negative), or hex with 0x. */
 int vmcoreinfo_number(const struct vmcoreinfo *vi, const char *name, int64_t *ret);
 /* LENGTH(name), decimal. */
 int vmcoreinfo_length(const struct vmcoreinfo *vi, const char *name, uint64_t *ret);

@@ -23,6 +23,8 @@ static const char text[] = "OSRELEASE=6.1.0-28-amd64\n"
 			   "SYMBOL(bad)=xyz\n"
 			   "SIZE(bad)=12x\n"
 			   "NUMBER(bad)=1.5\n"
+			   "NUMBER(hex)=0xffff800000000000\n"
+			   "NUMBER(emptyhex)=0x\n"
 			   "CRASHTIME=1700000000";
 
 static void test_parse(void **state)
@@ -54,6 +56,8 @@ static void test_parse(void **state)
 	assert_int_equal(s, -16777216);
 	assert_int_equal(vmcoreinfo_number(vi, "pgtable_l5_enabled", &s), 0);
 	assert_int_equal(s, 0);
+	assert_int_equal(vmcoreinfo_number(vi, "hex", &s), 0);
+	assert_int_equal(s, (int64_t)0xffff800000000000ULL);
 }
 
 static void test_missing_and_bad(void **state)
@@ -73,6 +77,7 @@ static void test_missing_and_bad(void **state)
 	assert_int_equal(vmcoreinfo_symbol(vi, "bad", &u), -EINVAL);
 	assert_int_equal(vmcoreinfo_size(vi, "bad", &u), -EINVAL);
 	assert_int_equal(vmcoreinfo_number(vi, "bad", &s), -EINVAL);
+	assert_int_equal(vmcoreinfo_number(vi, "emptyhex", &s), -EINVAL);
 	/* ret_* untouched on failure */
 	assert_int_equal(u, 7);
 	assert_int_equal(s, 7);
