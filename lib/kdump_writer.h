@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Writing the kdump-compressed format (header_version 6, x86_64), the file
+ * makedumpfile writes by default and crash, makedumpfile and libkdumpfile
+ * read. The layout is fixed before the first page: header, sub-header and
+ * notes, both bitmaps, then a descriptor area sized for every page that may
+ * be stored, then the page data.
+ *
+ * Use:
+ *	kdump_writer_new()        header, sub-header and notes are written
+ *	kdump_writer_set_ram()    for each RAM range (bitmap 1)
+ *	kdump_writer_reserve()    bitmap 1, the descriptor area, the zero page
+ *	kdump_writer_add_page()   in strictly increasing pfn order
+ *	kdump_writer_add_zero_page()
+ *	kdump_writer_finish()     bitmap 2, final header status, fdatasync
+ *
+ * Compression is separate from writing: each compressing thread owns a
+ * kdump_compressor and fills struct kdump_page values; one thread hands them
+ * to the writer in pfn order. The writer only copies bytes.
+ *
+ * Until kdump_writer_finish() succeeds the header says INCOMPLETE, and every
+ * buffer flush also writes the bitmap-2 bits of the pages it committed, so a
+ * file cut short by a power loss or a dying collector reads as an INCOMPLETE
+ * dump of the pages written so far. A page counts in bitmap 2 only once its
+ * data and its descriptor are both in the file: pages never written are
+ * "excluded" pages to readers, never descriptors pointing nowhere (see
+ * kdump_writer.c for why).
+ */
+#pragma once
+
+#include "settings.h"
+#include "util.h"
+
+#define KDUMP_BLOCK_SIZE 4096U
+#define KDUMP_HEADER_VERSION 6
+
+/* Header status bits, and (compression bits only) page descriptor flags. */
+#define KDUMP_FLAG_ZLIB 0x1U
+#define KDUMP_FLAG_LZO 0x2U
+#define KDUMP_FLAG_SNAPPY 0x4U
+#define KDUMP_STATUS_INCOMPLETE 0x8U
+#define KDUMP_STATUS_EXCLUDED_VMEMMAP 0x10U
+#define KDUMP_FLAG_ZSTD 0x20U
+
+#define KDUMP_UTS_LEN 65
+
+/* The kernel's struct new_utsname: six NUL-padded fields. */
+struct kdump_utsname {
+	char sysname[KDUMP_UTS_LEN];
+	char nodename[KDUMP_UTS_LEN];
+	char release[KDUMP_UTS_LEN];
+	char version[KDUMP_UTS_LEN];
+	char machine[KDUMP_UTS_LEN];
+	char domainname[KDUMP_UTS_LEN];
+};
+
+struct kdump_writer_params {
+	struct kdump_utsname utsname;
+	int64_t timestamp_sec; /* the crash time */
+	int64_t timestamp_usec;
+	unsigned nr_cpus; /* 0 is written as 1: crash rejects 0 */
+	uint64_t phys_base;
+	int dump_level; /* what the file excludes (0..31) */
+	enum compression compression; /* COMPRESSION_NONE or COMPRESSION_ZSTD */
+	uint64_t max_mapnr; /* one past the highest pfn */
+	const void *notes; /* the vmcore's ELF notes, copied verbatim; may be NULL */
+	size_t notes_size;
+	/* Where the VMCOREINFO text is inside notes; size 0 when there is none. */
+	size_t vmcoreinfo_offset;
+	size_t vmcoreinfo_size;
+};
+
+/* One page as it goes into the file. */
+struct kdump_page {
+	const void *data;
+	uint32_t size; /* bytes at data; KDUMP_BLOCK_SIZE when raw */
+	uint32_t flags; /* 0 (raw) or KDUMP_FLAG_ZSTD */
+};
+
+struct kdump_writer_stats {
+	uint64_t pages_data; /* committed pages with their own bytes */
+	uint64_t pages_zero; /* committed pages that point at the shared zero page */
+	uint64_t file_size; /* bytes the file spans */
+};
+
+struct kdump_writer;
+
+/*
+ * Writes the header (status INCOMPLETE), the sub-header and the notes to fd,
+ * which must be empty, seekable and open for writing; fd stays the caller's.
+ * -EINVAL: bad parameters; -EOPNOTSUPP: a compression other than none/zstd.
+ */
+int kdump_writer_new(int fd, const struct kdump_writer_params *p, struct kdump_writer **ret);
+struct kdump_writer *kdump_writer_free(struct kdump_writer *w);
+static inline void kdump_writer_freep(struct kdump_writer **w)
+{
+	kdump_writer_free(*w);
+}
+#define _cleanup_kdump_writer_ _cleanup_(kdump_writer_freep)
+
+/* Marks pfns [pfn_start, pfn_end) as RAM (bitmap 1); before kdump_writer_reserve(). */
+int kdump_writer_set_ram(struct kdump_writer *w, uint64_t pfn_start, uint64_t pfn_end);
+/* Pages marked as RAM so far. */
+uint64_t kdump_writer_ram_pages(const struct kdump_writer *w);
+
+/*
+ * Fixes the layout for at most max_pages stored pages, writes bitmap 1 and,
+ * when zero_page, the shared zero page that starts the data area. The header,
+ * bitmap and descriptor blocks are allocated now (fallocate, where the file
+ * system has it) so that finishing needs no new blocks on a full disk.
+ */
+int kdump_writer_reserve(struct kdump_writer *w, uint64_t max_pages, bool zero_page);
+
+/*
+ * Appends a page. pfn must be RAM and above every pfn added before. Data is
+ * buffered; a write error is returned by this call or a later one and is
+ * sticky: every later add returns it, and kdump_writer_finish() still
+ * completes the file as INCOMPLETE with the pages committed before it.
+ */
+int kdump_writer_add_page(struct kdump_writer *w, uint64_t pfn, const struct kdump_page *page);
+/* Appends pfn as a page of zeros, stored once (needs zero_page at reserve). */
+int kdump_writer_add_zero_page(struct kdump_writer *w, uint64_t pfn);
+
+/*
+ * Flushes, writes bitmap 2 and the final header, and syncs. The status says
+ * INCOMPLETE when incomplete is true or any write failed. Returns the first
+ * write error of the writer's life (the file is then an INCOMPLETE dump of
+ * the committed pages, as far as the disk allowed), else 0.
+ */
+int kdump_writer_finish(struct kdump_writer *w, bool incomplete);
+void kdump_writer_get_stats(const struct kdump_writer *w, struct kdump_writer_stats *ret);
+
+/* Per-thread page compression. */
+struct kdump_compressor;
+
+/* level: zstd level (ignored for none). -EOPNOTSUPP for other compressions. */
+int kdump_compressor_new(enum compression c, int level, struct kdump_compressor **ret);
+struct kdump_compressor *kdump_compressor_free(struct kdump_compressor *c);
+static inline void kdump_compressor_freep(struct kdump_compressor **c)
+{
+	kdump_compressor_free(*c);
+}
+#define _cleanup_kdump_compressor_ _cleanup_(kdump_compressor_freep)
+
+/*
+ * Compresses one KDUMP_BLOCK_SIZE page into buf (KDUMP_BLOCK_SIZE bytes,
+ * the caller's, so a thread can fill a batch) and describes the result in
+ * *ret: ret->data is buf, or page itself when compression does not make
+ * the page smaller (then it is stored raw, as readers expect).
+ */
+void kdump_compress_page(struct kdump_compressor *c, const void *page, void *buf,
+			 struct kdump_page *ret);
+
+/* The page is all zero bytes. */
+bool kdump_page_is_zero(const void *page);
