@@ -47,15 +47,23 @@ struct settings {
 /* Defaults for every field. */
 void settings_init(struct settings *s);
 void settings_done(struct settings *s);
-/* Applies and checks every entry of c; fills err on failure. */
+/*
+ * Applies and checks every entry of c; fills err on failure. s must be set up
+ * with settings_init() and is left as it was when any entry is bad.
+ */
 int settings_from_config(struct settings *s, const struct config *c, struct config_error *err);
 /*
  * Reads root+/etc/crashcap.conf (when it exists) and then
  * root+/etc/crashcap.conf.d/ *.conf in name order, or only path when path is
  * not NULL (then it must exist).
  */
-int settings_load(struct settings *s, const char *root, const char *path,
-		  struct config_error *err);
+int settings_load(struct settings *s, const char *root, const char *path, struct config_error *err);
+
+/*
+ * Writes every setting as "key = value" lines that settings_load reads back:
+ * the one merged file the crash initramfs carries.
+ */
+int settings_write(const struct settings *s, FILE *f);
 
 const char *compression_to_string(enum compression c);
 const char *final_action_to_string(enum final_action a);

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "settings.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <cmocka.h>
+
+#define FIX "tests/fixtures/config/"
+
+static void test_defaults(void **state)
+{
+	struct settings s;
+
+	settings_init(&s);
+	assert_null(s.target);
+	assert_string_equal(s.path, "/var/crash");
+	assert_int_equal(s.dump_level, 31);
+	assert_int_equal(s.compression, COMPRESSION_ZSTD);
+	assert_int_equal(s.zstd_level, 3);
+	assert_int_equal(s.threads, 0);
+	assert_int_equal(s.load_method, LOAD_METHOD_AUTO);
+	assert_null(s.kernel);
+	assert_null(s.initrd);
+	assert_null(s.crash_args);
+	assert_int_equal(s.final_action, ACTION_REBOOT);
+	assert_int_equal(s.failure_action, ACTION_REBOOT);
+	settings_done(&s);
+	settings_done(&s); /* idempotent */
+}
+
+static void test_every_key(void **state)
+{
+	struct config_error err = {};
+	struct settings s;
+
+	settings_init(&s);
+	assert_int_equal(settings_load(&s, NULL, FIX "good.conf", &err), 0);
+	assert_string_equal(s.target, "UUID=2f1c5d9e-1b7a-4f0e-9a53-7c1d2e3f4a5b");
+	assert_string_equal(s.path, "/srv/dumps");
+	assert_int_equal(s.dump_level, 17);
+	assert_int_equal(s.compression, COMPRESSION_LZO);
+	assert_int_equal(s.zstd_level, 9);
+	assert_int_equal(s.threads, 2);
+	assert_int_equal(s.load_method, LOAD_METHOD_FILE);
+	assert_string_equal(s.kernel, "/boot/vmlinuz-6.1.0-13-amd64");
+	assert_string_equal(s.initrd, "/var/lib/crashcap/custom.img");
+	assert_string_equal(s.crash_args, "console=ttyS1,115200 loglevel=7");
+	assert_int_equal(s.final_action, ACTION_POWEROFF);
+	assert_int_equal(s.failure_action, ACTION_HALT);
+	settings_done(&s);
+}
+
+static int apply(struct settings *s, const char *text, struct config_error *err)
+{
+	_cleanup_(config_done) struct config c = {};
+	int r;
+
+	r = config_parse_string(&c, text, "test.conf", err);
+	if (r < 0)
+		return r;
+	return settings_from_config(s, &c, err);
+}
+
+static void test_bad_values(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *message;
+	} cases[] = {
+		{ "dump_level = 40\n", "test.conf:1: dump_level must be 0..31, got '40'" },
+		{ "dump_level = -1\n", "test.conf:1: dump_level must be 0..31, got '-1'" },
+		{ "dump_level = 3x\n", "test.conf:1: dump_level must be 0..31, got '3x'" },
+		{ "dump_level =\n", "test.conf:1: dump_level must be 0..31, got ''" },
+		{ "zstd_level = 0\n", "test.conf:1: zstd_level must be 1..19, got '0'" },
+		{ "zstd_level = 20\n", "test.conf:1: zstd_level must be 1..19, got '20'" },
+		{ "threads = many\n",
+		  "test.conf:1: threads must be 0..4096 (0: all CPUs), got 'many'" },
+		{ "compression = xz\n",
+		  "test.conf:1: compression must be zstd, none, zlib, lzo or snappy, got 'xz'" },
+		{ "compression = ZSTD\n",
+		  "test.conf:1: compression must be zstd, none, zlib, lzo or snappy, got 'ZSTD'" },
+		{ "load_method = kexec\n",
+		  "test.conf:1: load_method must be auto, file or segments, got 'kexec'" },
+		{ "# x\nfinal_action = shutdown\n",
+		  "test.conf:2: final_action must be reboot, poweroff or halt, got 'shutdown'" },
+		{ "failure_action = \"\"\n",
+		  "test.conf:1: failure_action must be reboot, poweroff or halt, got ''" },
+		{ "path = var/crash\n",
+		  "test.conf:1: path must be an absolute path, got 'var/crash'" },
+		{ "path =\n", "test.conf:1: path must be an absolute path, got ''" },
+		{ "kernel = vmlinuz\n",
+		  "test.conf:1: kernel must be an absolute path, got 'vmlinuz'" },
+		{ "initrd = ./x.img\n",
+		  "test.conf:1: initrd must be an absolute path, got './x.img'" },
+		{ "path = /ok\nfoo = bar\n", "test.conf:2: unknown key 'foo'" },
+		{ "Dump_Level = 3\n", "test.conf:1: unknown key 'Dump_Level'" },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct config_error err = {};
+		struct settings s;
+		char buf[600];
+
+		settings_init(&s);
+		assert_int_equal(apply(&s, cases[i].text, &err), -EINVAL);
+		assert_string_equal(config_error_format(&err, buf, sizeof(buf)), cases[i].message);
+		/* Nothing of a bad config is applied, not even the good lines before it. */
+		assert_string_equal(s.path, "/var/crash");
+		assert_int_equal(s.dump_level, 31);
+		settings_done(&s);
+	}
+}
+
+static void test_good_values(void **state)
+{
+	struct config_error err = {};
+	struct settings s;
+
+	settings_init(&s);
+	assert_int_equal(apply(&s,
+			       "dump_level = 0\nzstd_level = 19\nthreads = 0\ncompression = none\n"
+			       "compression = snappy\nload_method = segments\nfinal_action = halt\n"
+			       "kernel = /k\nkernel =\ncrash_args = a\ncrash_args = \"\"\n",
+			       &err),
+			 0);
+	assert_int_equal(s.dump_level, 0);
+	assert_int_equal(s.zstd_level, 19);
+	assert_int_equal(s.compression, COMPRESSION_SNAPPY);
+	assert_int_equal(s.load_method, LOAD_METHOD_SEGMENTS);
+	assert_int_equal(s.final_action, ACTION_HALT);
+	/* An empty value sets a string back to its default. */
+	assert_null(s.kernel);
+	assert_null(s.crash_args);
+	settings_done(&s);
+}
+
+static void test_dropin_order(void **state)
+{
+	struct config_error err = {};
+	struct settings s;
+
+	settings_init(&s);
+	assert_int_equal(settings_load(&s, FIX "dropins", NULL, &err), 0);
+	/* main: 1, 10-first: 3, 20-second: 2; *.conf.disabled is not read. */
+	assert_int_equal(s.dump_level, 2);
+	assert_int_equal(s.compression, COMPRESSION_SNAPPY);
+	assert_int_equal(s.zstd_level, 5);
+	assert_int_equal(s.threads, 8);
+	settings_done(&s);
+}
+
+static void test_no_config_is_defaults(void **state)
+{
+	struct config_error err = {};
+	struct settings s;
+
+	settings_init(&s);
+	assert_int_equal(settings_load(&s, FIX "no-such-root", NULL, &err), 0);
+	assert_int_equal(s.dump_level, 31);
+	settings_done(&s);
+}
+
+static void test_explicit_path_must_exist(void **state)
+{
+	struct config_error err = {};
+	struct settings s;
+	char buf[600];
+
+	settings_init(&s);
+	assert_int_equal(settings_load(&s, NULL, FIX "missing.conf", &err), -ENOENT);
+	assert_string_equal(config_error_format(&err, buf, sizeof(buf)),
+			    FIX "missing.conf: No such file or directory");
+	assert_int_equal(settings_load(&s, NULL, FIX "bad-dump-level.conf", &err), -EINVAL);
+	assert_string_equal(config_error_format(&err, buf, sizeof(buf)),
+			    FIX "bad-dump-level.conf:1: dump_level must be 0..31, got '40'");
+	assert_int_equal(settings_load(&s, NULL, FIX "unknown-key.conf", &err), -EINVAL);
+	assert_string_equal(config_error_format(&err, buf, sizeof(buf)),
+			    FIX "unknown-key.conf:2: unknown key 'foo'");
+	settings_done(&s);
+}
+
+static void test_write_round_trip(void **state)
+{
+	_cleanup_(config_done) struct config c = {};
+	struct config_error err = {};
+	struct settings s, t;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	settings_init(&s);
+	assert_int_equal(settings_load(&s, NULL, FIX "good.conf", &err), 0);
+	free(s.crash_args);
+	s.crash_args = strdup("quote \" and \\ back");
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	assert_int_equal(settings_write(&s, f), 0);
+	fclose(f);
+
+	settings_init(&t);
+	assert_int_equal(config_parse_string(&c, text, "written", &err), 0);
+	assert_int_equal(settings_from_config(&t, &c, &err), 0);
+	assert_string_equal(t.target, s.target);
+	assert_string_equal(t.path, s.path);
+	assert_string_equal(t.kernel, s.kernel);
+	assert_string_equal(t.initrd, s.initrd);
+	assert_string_equal(t.crash_args, "quote \" and \\ back");
+	assert_int_equal(t.dump_level, s.dump_level);
+	assert_int_equal(t.compression, s.compression);
+	assert_int_equal(t.zstd_level, s.zstd_level);
+	assert_int_equal(t.threads, s.threads);
+	assert_int_equal(t.load_method, s.load_method);
+	assert_int_equal(t.final_action, s.final_action);
+	assert_int_equal(t.failure_action, s.failure_action);
+	settings_done(&s);
+	settings_done(&t);
+	free(text);
+}
+
+static void test_to_string(void **state)
+{
+	assert_string_equal(compression_to_string(COMPRESSION_ZSTD), "zstd");
+	assert_string_equal(compression_to_string(COMPRESSION_NONE), "none");
+	assert_string_equal(final_action_to_string(ACTION_POWEROFF), "poweroff");
+	assert_string_equal(load_method_to_string(LOAD_METHOD_SEGMENTS), "segments");
+	assert_null(compression_to_string((enum compression)99));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_every_key),
+		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_good_values),
+		cmocka_unit_test(test_dropin_order),
+		cmocka_unit_test(test_no_config_is_defaults),
+		cmocka_unit_test(test_explicit_path_must_exist),
+		cmocka_unit_test(test_write_round_trip),
+		cmocka_unit_test(test_to_string),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
