@@ -20,6 +20,8 @@ int dmesg_foreach(struct dump *d, dmesg_line_fn fn, void *userdata);
  * Writes the whole log as text, byte for byte as makedumpfile 1.7
  * --dump-dmesg does: a record's further lines are indented under its text;
  * bytes other than printable ASCII and white space are written as \xNN.
+ * (One deliberate difference: makedumpfile sign-extends bytes >= 0x80 into
+ * \xffffffNN; this writes \xNN.)
  */
 int dmesg_write(struct dump *d, FILE *out);
 /* The same, with options. */
