@@ -120,6 +120,70 @@ $(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(call obj,$(TEST_HELPER_SRCS) $(LOADER_
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(DYN_LIBS) $(TEST_LIBS)
 
+# --- purgatory (issue 8) ---
+# The purgatory runs between the panicked kernel and the crash kernel on the
+# kexec_load path. It is assembled, linked into one flat image at two bases
+# whose bytes must be identical (no absolute address inside, so the loader
+# may put it anywhere), and embedded in crashcapctl and crashcapd through
+# purgatory/blob.S. Its SHA-256 object also goes into the unit tests, which
+# run it on the host against loader/sha256.c.
+OBJCOPY ?= objcopy
+PURGATORY_DIR := $(BUILD)/purgatory
+PURGATORY_OBJS := $(PURGATORY_DIR)/entry.o $(PURGATORY_DIR)/sha256.o
+PURGATORY_BIN := $(PURGATORY_DIR)/purgatory.bin
+PURGATORY_BLOB := $(PURGATORY_DIR)/blob.o
+PURGATORY_LDFLAGS := -nostdlib -static -z noexecstack \
+	$(shell $(LD) --help 2>/dev/null | grep -q -- --no-warn-rwx-segments && echo --no-warn-rwx-segments)
+
+$(PURGATORY_DIR)/%.o: purgatory/%.S purgatory/purgatory-abi.h
+	$(call msg,AS,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -Ipurgatory -Wa,--fatal-warnings -c -o $@ $<
+
+$(PURGATORY_BIN): $(PURGATORY_OBJS) purgatory/purgatory.lds
+	$(call msg,LD,$@)
+	$(Q)$(LD) $(PURGATORY_LDFLAGS) --defsym=PURGATORY_BASE=0 -T purgatory/purgatory.lds \
+		-o $@.elf $(PURGATORY_OBJS)
+	$(Q)$(LD) $(PURGATORY_LDFLAGS) --defsym=PURGATORY_BASE=0x7fe00000 -T purgatory/purgatory.lds \
+		-o $@.elf2 $(PURGATORY_OBJS)
+	$(Q)$(OBJCOPY) -O binary $@.elf $@.tmp && $(OBJCOPY) -O binary $@.elf2 $@.tmp2
+	$(Q)cmp -s $@.tmp $@.tmp2 || { rm -f $@.tmp $@.tmp2; \
+		echo "purgatory: the image depends on its load address (an absolute reference?)" >&2; exit 1; }
+	$(Q)rm -f $@.tmp2 $@.elf2 && mv $@.tmp $@
+
+$(PURGATORY_BLOB): purgatory/blob.S $(PURGATORY_BIN)
+	$(call msg,AS,$@)
+	$(Q)$(CC) -DPURGATORY_BIN='"$(PURGATORY_BIN)"' -c -o $@ $<
+
+$(BUILD)/crashcapctl $(BUILD)/crashcapd $(TESTS): $(PURGATORY_BLOB)
+$(TESTS): $(PURGATORY_DIR)/sha256.o
+
+# make fuzz: the setup-header parser under libFuzzer when clang has it, and
+# always a standalone build that runs the target over files (the crafted
+# fixtures by default).
+FUZZ_DIR := $(BUILD)/fuzz
+FUZZ_CORPUS := tests/fixtures/kexec/bzimage
+.PHONY: fuzz purgatory-clean
+fuzz: $(FUZZ_DIR)/fuzz-bzimage-standalone
+	$(Q)$(FUZZ_DIR)/fuzz-bzimage-standalone $(FUZZ_CORPUS)/*
+	$(Q)if command -v clang >/dev/null 2>&1 && echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' | \
+		clang -x c -fsanitize=fuzzer -o /dev/null - >/dev/null 2>&1; then \
+		printf '  %-8s %s\n' CLANG $(FUZZ_DIR)/fuzz-bzimage; \
+		clang -g -O1 -fsanitize=fuzzer,address,undefined -DCRASHCAP_LIBFUZZER $(BASE_CFLAGS) \
+			-o $(FUZZ_DIR)/fuzz-bzimage tests/fuzz/fuzz-bzimage.c loader/bzimage.c && \
+		echo "fuzz: run $(FUZZ_DIR)/fuzz-bzimage $(FUZZ_CORPUS) (add -max_total_time=60)"; \
+	else echo "fuzz: clang with -fsanitize=fuzzer not found: libFuzzer build skipped"; fi
+
+$(FUZZ_DIR)/fuzz-bzimage-standalone: tests/fuzz/fuzz-bzimage.c loader/bzimage.c loader/bzimage.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) -o $@ tests/fuzz/fuzz-bzimage.c loader/bzimage.c
+
+clean: purgatory-clean
+purgatory-clean:
+	rm -rf $(PURGATORY_DIR) $(FUZZ_DIR)
+# --- end purgatory ---
+
 tests: $(TESTS) $(PROGRAMS)
 
 setup:
