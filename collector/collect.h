@@ -28,6 +28,7 @@ struct collect_result {
 	uint64_t output_bytes;
 	double seconds;
 	bool incomplete; /* INCOMPLETE set in the header */
+	int write_error; /* < 0: writing stopped (e.g. -ENOSPC); the file is an INCOMPLETE dump */
 	int dump_level; /* what was applied (may be lower than asked: fallback) */
 };
 

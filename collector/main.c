@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * crashcap-collect: as a command, turns a saved vmcore into a
+ * kdump-compressed dump (or prints its kernel log); as PID 1 of the crash
+ * initramfs it is /init (collector/init.c).
+ */
+#include "collect.h"
+#include "dmesg.h"
+#include "dump.h"
+#include "init.h"
+#include "log.h"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <sys/stat.h>
+
+#ifndef CRASHCAP_VERSION
+#define CRASHCAP_VERSION "0.1"
+#endif
+
+#define EXIT_USAGE 2
+
+enum {
+	ARG_COMPRESS = 0x100,
+	ARG_ZSTD_LEVEL,
+	ARG_PROGRESS,
+	ARG_DUMP_DMESG,
+	ARG_VERSION,
+};
+
+struct args {
+	struct collect_options o;
+	bool quiet;
+	bool dump_dmesg;
+};
+
+static void help(void)
+{
+	printf("Usage: crashcap-collect [OPTIONS] VMCORE OUTPUT\n"
+	       "       crashcap-collect --dump-dmesg VMCORE FILE\n"
+	       "\n"
+	       "Saves the memory of a crashed kernel, an ELF vmcore such as /proc/vmcore\n"
+	       "or a copy of it, as a kdump-compressed dump that crash, makedumpfile and\n"
+	       "libkdumpfile read. Run as PID 1, or under the name \"init\", it is the\n"
+	       "/init of crashcap's crash initramfs.\n"
+	       "\n"
+	       "  -d, --dump-level N     pages to leave out, a bitmask 0..31 as in makedumpfile:\n"
+	       "                         1 zero, 2 cache, 4 cache with private data, 8 user,\n"
+	       "                         16 free (default 31). Only 1 is applied so far; the\n"
+	       "                         other bits are ignored, and a note says so.\n"
+	       "      --compress zstd|none  page compression (default zstd)\n"
+	       "      --zstd-level N     1..19 (default 3)\n"
+	       "  -j, --threads N        compressing threads, 0 for one per CPU (accepted;\n"
+	       "                         one thread is used so far)\n"
+	       "  -q, --quiet            no summary line and no notes\n"
+	       "      --progress         a progress line on stderr every second\n"
+	       "      --dump-dmesg       write the crashed kernel's log to FILE (- for stdout)\n"
+	       "  -h, --help             this text\n"
+	       "      --version          the version\n"
+	       "\n"
+	       "Exit status: 0 the dump is complete; 1 failure, or the dump is INCOMPLETE\n"
+	       "(the vmcore is truncated or the output disk filled up: the file is kept,\n"
+	       "and readers accept the pages it holds); 2 usage error.\n");
+}
+
+static int parse_int(const char *s, int min, int max, int *ret)
+{
+	uint64_t v;
+
+	if (parse_u64(s, 10, &v) < 0 || v < (uint64_t)min || v > (uint64_t)max)
+		return -ERANGE;
+	*ret = (int)v;
+	return 0;
+}
+
+static int usage_error(const char *msg, const char *value)
+{
+	log_error("%s '%s'. Try --help.", msg, value);
+	return -EINVAL;
+}
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	static const struct option opts[] = {
+		{ "dump-level", required_argument, NULL, 'd' },
+		{ "compress", required_argument, NULL, ARG_COMPRESS },
+		{ "zstd-level", required_argument, NULL, ARG_ZSTD_LEVEL },
+		{ "threads", required_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "progress", no_argument, NULL, ARG_PROGRESS },
+		{ "dump-dmesg", no_argument, NULL, ARG_DUMP_DMESG },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, ARG_VERSION },
+		{},
+	};
+	int c, v;
+
+	*a = (struct args){
+		.o = { .dump_level = 31, .compression = COMPRESSION_ZSTD, .zstd_level = 3 }
+	};
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":d:j:qh", opts, NULL)) >= 0) {
+		switch (c) {
+		case 'd':
+			if (parse_int(optarg, 0, 31, &a->o.dump_level) < 0)
+				return usage_error("--dump-level must be 0..31, not", optarg);
+			break;
+		case ARG_COMPRESS:
+			if (streq(optarg, "zstd"))
+				a->o.compression = COMPRESSION_ZSTD;
+			else if (streq(optarg, "none"))
+				a->o.compression = COMPRESSION_NONE;
+			else
+				return usage_error("--compress must be zstd or none, not", optarg);
+			break;
+		case ARG_ZSTD_LEVEL:
+			if (parse_int(optarg, 1, 19, &a->o.zstd_level) < 0)
+				return usage_error("--zstd-level must be 1..19, not", optarg);
+			break;
+		case 'j':
+			if (parse_int(optarg, 0, 1024, &v) < 0)
+				return usage_error("--threads must be 0..1024, not", optarg);
+			a->o.threads = (unsigned)v;
+			break;
+		case 'q':
+			a->quiet = true;
+			break;
+		case ARG_PROGRESS:
+			a->o.progress = true;
+			break;
+		case ARG_DUMP_DMESG:
+			a->dump_dmesg = true;
+			break;
+		case 'h':
+			help();
+			return 0;
+		case ARG_VERSION:
+			printf("crashcap-collect %s\n", CRASHCAP_VERSION);
+			return 0;
+		case ':':
+			return usage_error("Missing value for option", argv[optind - 1]);
+		default:
+			return usage_error("Unknown option", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 2) {
+		log_error("Expected VMCORE and %s, got %d argument%s. Try --help.",
+			  a->dump_dmesg ? "FILE" : "OUTPUT", argc - optind,
+			  argc - optind == 1 ? "" : "s");
+		return -EINVAL;
+	}
+	a->o.vmcore_path = argv[optind];
+	a->o.output_path = argv[optind + 1];
+	return 1;
+}
+
+/* Why a file is no vmcore we read, from its first bytes. */
+static const char *elf_problem(const char *path, char *buf, size_t len)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	unsigned char h[EI_NIDENT + 16] = {};
+	Elf64_Half type, machine;
+	size_t got = 0;
+
+	if (fd < 0 || pread_full(fd, h, sizeof(h), 0, &got) < 0 || got < SELFMAG ||
+	    memcmp(h, ELFMAG, SELFMAG) != 0)
+		return "no ELF header";
+	if (got < sizeof(h))
+		return "ELF header cut short";
+	if (h[EI_CLASS] != ELFCLASS64)
+		return "a 32-bit ELF file, expected ELF64";
+	memcpy(&type, h + offsetof(Elf64_Ehdr, e_type), sizeof(type));
+	memcpy(&machine, h + offsetof(Elf64_Ehdr, e_machine), sizeof(machine));
+	if (h[EI_DATA] != ELFDATA2LSB || machine != EM_X86_64)
+		snprintf(buf, len, "ELF machine %u, expected x86_64", machine);
+	else if (type != ET_CORE)
+		snprintf(buf, len, "ELF type %u, expected a core file", type);
+	else
+		snprintf(buf, len, "malformed ELF core headers");
+	return buf;
+}
+
+/* Errors that name the path they concern, before any work starts. */
+static int check_paths(const struct collect_options *o)
+{
+	_cleanup_free_ char *copy = strdup(o->output_path);
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+
+	if (!copy)
+		return log_error_errno(ENOMEM, "Out of memory.");
+	fd = open(o->vmcore_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return log_error_errno(errno, "Cannot open %s: %m", o->vmcore_path);
+	if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode))
+		return log_error_errno(EISDIR, "%s is a directory, not a vmcore.", o->vmcore_path);
+	if (stat(dirname(copy), &st) < 0 || !S_ISDIR(st.st_mode)) {
+		strcpy(copy, o->output_path);
+		return log_error_errno(ENOENT, "Output directory %s does not exist.",
+				       dirname(copy));
+	}
+	return 0;
+}
+
+static int input_error(const char *path, int r)
+{
+	char buf[96];
+
+	if (r == -ENOEXEC)
+		return log_error_errno(r, "%s: not an ELF vmcore (%s)", path,
+				       elf_problem(path, buf, sizeof(buf)));
+	if (r == -ENODATA)
+		return log_error_errno(
+			r, "%s: the vmcore describes no memory (no PT_LOAD segment).", path);
+	return log_error_errno(r, "Cannot read %s: %m", path);
+}
+
+static int run_dump_dmesg(const struct collect_options *o)
+{
+	_cleanup_dump_ struct dump *d = NULL;
+	_cleanup_fclose_ FILE *f = NULL;
+	bool to_stdout = streq(o->output_path, "-");
+	int r;
+
+	r = dump_open(o->vmcore_path, &d);
+	if (r < 0)
+		return input_error(o->vmcore_path, r);
+	if (!to_stdout) {
+		f = fopen(o->output_path, "we");
+		if (!f)
+			return log_error_errno(errno, "Cannot create %s: %m", o->output_path);
+	}
+	r = dmesg_write(d, to_stdout ? stdout : f);
+	if (r == -EOPNOTSUPP)
+		return log_error_errno(
+			r, "%s: no kernel log found (VMCOREINFO lacks the printk symbols).",
+			o->vmcore_path);
+	if (r < 0)
+		return log_error_errno(r, "Cannot write the kernel log of %s: %m", o->vmcore_path);
+	if (to_stdout && fflush(stdout) != 0)
+		return log_error_errno(EIO, "Cannot write the kernel log: %m");
+	if (f && fclose(TAKE_PTR(f)) != 0)
+		return log_error_errno(errno, "Cannot write %s: %m", o->output_path);
+	return 0;
+}
+
+static void summary(const struct collect_options *o, const struct collect_result *res)
+{
+	char out[32], ram[32];
+
+	format_size(res->output_bytes, out, sizeof(out));
+	format_size(res->ram_bytes, ram, sizeof(ram));
+	log_info("%s: %" PRIu64 " of %" PRIu64 " pages written, %" PRIu64
+		 " zero pages, %s, %.1f%% of %s RAM, dump level %d, %.1f s",
+		 o->output_path, res->pages_written, res->pages_total, res->pages_zero, out,
+		 res->ram_bytes ? 100.0 * res->output_bytes / res->ram_bytes : 0.0, ram,
+		 res->dump_level, res->seconds);
+}
+
+static int run_collect(const struct collect_options *o)
+{
+	struct collect_result res;
+	int r;
+
+	r = check_paths(o);
+	if (r < 0)
+		return r;
+	r = collect_dump(o, &res);
+	/* The paths were checked: what remains of the input's errors is its content. */
+	if (r == -ENOEXEC || r == -ENODATA)
+		return input_error(o->vmcore_path, r);
+	if (r < 0)
+		return log_error_errno(r, "Cannot write %s: %m", o->output_path);
+
+	if (res.dump_level != o->dump_level)
+		log_notice(
+			"Dump level %d asked, %d applied: only zero pages (1) are filtered so far.",
+			o->dump_level, res.dump_level);
+	summary(o, &res);
+	if (res.write_error < 0)
+		return log_warning_errno(res.write_error,
+					 "Writing %s stopped early: %m. It is an INCOMPLETE dump "
+					 "of the %" PRIu64 " pages written.",
+					 o->output_path, res.pages_written + res.pages_zero);
+	if (res.incomplete) {
+		log_warning("%s is truncated: %" PRIu64 " pages could not be read; %s is an "
+			    "INCOMPLETE dump.",
+			    o->vmcore_path, res.pages_unreadable, o->output_path);
+		return -ENODATA;
+	}
+	return 0;
+}
+
+static bool run_as_init(const char *argv0)
+{
+	_cleanup_free_ char *copy = argv0 ? strdup(argv0) : NULL;
+
+	return getpid() == 1 || (copy && streq(basename(copy), "init"));
+}
+
+int main(int argc, char **argv)
+{
+	struct args a;
+	int r;
+
+	if (run_as_init(argv[0]))
+		collector_init_main(argc, argv);
+
+	log_setup("crashcap-collect", LOG_TARGET_STDERR);
+	r = parse_args(argc, argv, &a);
+	if (r <= 0)
+		return r < 0 ? EXIT_USAGE : EXIT_SUCCESS;
+	if (a.quiet)
+		log_set_max_level(LOG_WARNING);
+
+	r = a.dump_dmesg ? run_dump_dmesg(&a.o) : run_collect(&a.o);
+	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
