@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# crashcap-collect's command line: usage errors (exit 2), bad input (exit 1,
+# one clear line), and a round trip through a small ELF vmcore that Python
+# writes, complete (exit 0) and truncated (exit 1, an INCOMPLETE dump kept).
+set -u
+build=${CRASHCAP_BUILD:-build}
+bin=$build/crashcap-collect
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0 failed=0
+
+ok() { # desc
+	n=$((n + 1))
+	echo "ok $n - $1"
+}
+not_ok() { # desc detail
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n - $1"
+	printf '#   %s\n' "$2"
+}
+# Runs the collector; sets rc, out (stdout) and err (stderr).
+run() {
+	"$bin" "$@" >"$tmp/stdout" 2>"$tmp/stderr"
+	rc=$?
+	out=$(cat "$tmp/stdout")
+	err=$(cat "$tmp/stderr")
+}
+# expect DESC RC STDERR-TEXT: exit status and an exact stderr line
+expect() {
+	if [ "$rc" != "$2" ]; then
+		not_ok "$1" "exit status $rc, expected $2; stderr: $err"
+	elif [ -n "$3" ] && ! grep -qxF -- "$3" "$tmp/stderr"; then
+		not_ok "$1" "stderr was: $err; expected the line: $3"
+	else
+		ok "$1"
+	fi
+}
+
+if [ ! -x "$bin" ]; then
+	not_ok "crashcap-collect is built" "$bin is missing: run make"
+	echo "1..$n"
+	exit 1
+fi
+
+# A small x86_64 ELF vmcore: one CPU note, VMCOREINFO, 64 pages of RAM at
+# 1 MiB (16 of them zero). With a third argument, the file is cut there.
+mkcore() { # path [truncate-at]
+	/usr/bin/python3 - "$@" <<'PY'
+import struct, sys
+path = sys.argv[1]
+def note(name, typ, desc):
+    n = name.encode() + b"\0"
+    pad = lambda b: b + b"\0" * (-len(b) % 4)
+    return struct.pack("<III", len(n), len(desc), typ) + pad(n) + pad(desc)
+vi = b"OSRELEASE=6.1.0-cli\nPAGESIZE=4096\nCRASHTIME=1700000000\n"
+notes = note("CORE", 1, b"\0" * 336) + note("VMCOREINFO", 0, vi)
+phoff, phnum = 64, 2
+note_off = phoff + phnum * 56
+load_off = (note_off + len(notes) + 4095) & ~4095
+mem = bytearray()
+for pfn in range(64):
+    if 8 <= pfn < 24:
+        mem += bytes(4096)
+    else:
+        mem += bytes((pfn * 7 + i // 64) & 0xFF for i in range(4096))
+eh = b"\x7fELF" + bytes([2, 1, 1]) + bytes(9)
+eh += struct.pack("<HHIQQQIHHHHHH", 4, 62, 1, 0, phoff, 0, 0, 64, 56, phnum, 0, 0, 0)
+ph = struct.pack("<IIQQQQQQ", 4, 0, note_off, 0, 0, len(notes), len(notes), 0)
+ph += struct.pack("<IIQQQQQQ", 1, 7, load_off, 0xffff888000100000, 0x100000,
+                  len(mem), len(mem), 0)
+data = bytearray(eh + ph + notes)
+data += bytes(load_off - len(data)) + mem
+if len(sys.argv) > 2:
+    data = data[:int(sys.argv[2])]
+open(path, "wb").write(data)
+PY
+}
+
+# usage errors: exit 2
+run
+expect "no arguments is a usage error" 2 "crashcap-collect: Expected VMCORE and OUTPUT, got 0 arguments. Try --help."
+run -d 32 "$tmp/vmcore" "$tmp/out"
+expect "-d 32 is a usage error" 2 "crashcap-collect: --dump-level must be 0..31, not '32'. Try --help."
+run --dump-level=abc "$tmp/vmcore" "$tmp/out"
+expect "-d abc is a usage error" 2 "crashcap-collect: --dump-level must be 0..31, not 'abc'. Try --help."
+run -d -1 "$tmp/vmcore" "$tmp/out"
+expect "-d -1 is a usage error" 2 "crashcap-collect: --dump-level must be 0..31, not '-1'. Try --help."
+run --compress lzo "$tmp/vmcore" "$tmp/out"
+expect "--compress lzo is a usage error" 2 "crashcap-collect: --compress must be zstd or none, not 'lzo'. Try --help."
+run --zstd-level 20 "$tmp/vmcore" "$tmp/out"
+expect "--zstd-level 20 is a usage error" 2 "crashcap-collect: --zstd-level must be 1..19, not '20'. Try --help."
+run --frobnicate "$tmp/vmcore" "$tmp/out"
+expect "an unknown option is a usage error" 2 "crashcap-collect: Unknown option '--frobnicate'. Try --help."
+run "$tmp/vmcore" "$tmp/out" extra
+expect "three arguments is a usage error" 2 "crashcap-collect: Expected VMCORE and OUTPUT, got 3 arguments. Try --help."
+run -d
+expect "-d without a value is a usage error" 2 "crashcap-collect: Missing value for option '-d'. Try --help."
+
+run --help
+if [ $rc = 0 ] && [[ $out == "Usage: crashcap-collect [OPTIONS] VMCORE OUTPUT"* ]] &&
+	grep -q "INCOMPLETE" "$tmp/stdout"; then
+	ok "--help prints the usage and the exit statuses"
+else
+	not_ok "--help prints the usage and the exit statuses" "rc=$rc out=$out"
+fi
+run --version
+if [ $rc = 0 ] && [[ $out == "crashcap-collect "* ]]; then ok "--version"; else not_ok "--version" "rc=$rc out=$out"; fi
+
+# bad input: exit 1, one line that names the problem
+run "$tmp/missing" "$tmp/out"
+expect "a missing vmcore" 1 "crashcap-collect: Cannot open $tmp/missing: No such file or directory"
+echo "hello world, not a core" >"$tmp/text"
+run "$tmp/text" "$tmp/out"
+expect "a text file is not an ELF vmcore" 1 "crashcap-collect: $tmp/text: not an ELF vmcore (no ELF header)"
+[ ! -e "$tmp/out" ] && ok "no output is left after bad input" || not_ok "no output is left after bad input" "$tmp/out exists"
+/usr/bin/python3 -c 'import struct,sys; open(sys.argv[1],"wb").write(b"\x7fELF\x02\x01\x01"+bytes(9)+struct.pack("<HHI",2,62,1)+bytes(4096))' "$tmp/program"
+run "$tmp/program" "$tmp/out"
+expect "an executable is not a vmcore" 1 "crashcap-collect: $tmp/program: not an ELF vmcore (ELF type 2, expected a core file)"
+run "$tmp" "$tmp/out"
+expect "a directory is not a vmcore" 1 "crashcap-collect: $tmp is a directory, not a vmcore."
+
+mkcore "$tmp/vmcore"
+run "$tmp/vmcore" "$tmp/nodir/out"
+expect "a missing output directory" 1 "crashcap-collect: Output directory $tmp/nodir does not exist."
+
+# round trip
+run -d 1 "$tmp/vmcore" "$tmp/dump"
+expect "a small vmcore at -d 1" 0 ""
+if [[ $err == "crashcap-collect: $tmp/dump: 48 of 64 pages written, 16 zero pages, "*", dump level 1, "*" s" ]]; then
+	ok "the summary line counts pages"
+else
+	not_ok "the summary line counts pages" "stderr: $err"
+fi
+if file "$tmp/dump" | grep -q "Kdump compressed dump v6, system Linux, .*release 6.1.0-cli, .*machine x86_64"; then
+	ok "file(1) names the dump"
+else
+	not_ok "file(1) names the dump" "$(file "$tmp/dump")"
+fi
+perm=$(stat -c %a "$tmp/dump")
+[ "$perm" = 600 ] && ok "the dump is readable by its owner only" || not_ok "the dump is readable by its owner only" "mode $perm"
+
+run "$tmp/vmcore" "$tmp/dump31"
+expect "the default level 31 falls back to 1, with a note" 0 "crashcap-collect: Dump level 31 asked, 1 applied: only zero pages (1) are filtered so far."
+run -q -d 0 --compress none "$tmp/vmcore" "$tmp/dump0"
+if [ $rc = 0 ] && [ -z "$err" ] && [ "$(stat -c %s "$tmp/dump0")" -gt $((64 * 4096)) ]; then
+	ok "--quiet -d 0 --compress none: silent, every page stored"
+else
+	not_ok "--quiet -d 0 --compress none: silent, every page stored" "rc=$rc err=$err"
+fi
+vi_off=$(od -An -tu8 -j$((4096 + 32)) -N8 "$tmp/dump0" | tr -d ' ')
+vi_size=$(od -An -tu8 -j$((4096 + 40)) -N8 "$tmp/dump0" | tr -d ' ')
+vi=$(dd if="$tmp/dump0" bs=1 skip="$vi_off" count="$vi_size" status=none)
+if [ "$vi" = "$(printf 'OSRELEASE=6.1.0-cli\nPAGESIZE=4096\nCRASHTIME=1700000000')" ]; then
+	ok "offset_vmcoreinfo points at the VMCOREINFO text"
+else
+	not_ok "offset_vmcoreinfo points at the VMCOREINFO text" "found: $vi"
+fi
+
+# truncated input: exit 1, a warning, an INCOMPLETE dump kept
+size=$(stat -c %s "$tmp/vmcore")
+mkcore "$tmp/cut" $((size - 10 * 4096 - 100))
+run -d 1 "$tmp/cut" "$tmp/dumpcut"
+expect "a truncated vmcore exits 1 with a warning" 1 "crashcap-collect: $tmp/cut is truncated: 11 pages could not be read; $tmp/dumpcut is an INCOMPLETE dump."
+status=$(od -An -tu4 -j424 -N4 "$tmp/dumpcut" 2>/dev/null | tr -d ' ')
+[ "$status" = $((0x20 | 0x8)) ] && ok "the kept dump says INCOMPLETE|ZSTD" || not_ok "the kept dump says INCOMPLETE|ZSTD" "status $status"
+
+# --dump-dmesg
+run --dump-dmesg "$tmp/text" "$tmp/dmesg.txt"
+expect "--dump-dmesg on a text file" 1 "crashcap-collect: $tmp/text: not an ELF vmcore (no ELF header)"
+run --dump-dmesg "$tmp/vmcore" "$tmp/dmesg.txt"
+expect "--dump-dmesg without printk symbols" 1 "crashcap-collect: $tmp/vmcore: no kernel log found (VMCOREINFO lacks the printk symbols)."
+
+echo "1..$n"
+[ $failed = 0 ]
