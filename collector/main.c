@@ -15,6 +15,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #ifndef CRASHCAP_VERSION
@@ -310,6 +311,8 @@ int main(int argc, char **argv)
 		collector_init_main(argc, argv);
 
 	log_setup("crashcap-collect", LOG_TARGET_STDERR);
+	/* A file size limit is a full disk to us: EFBIG and an INCOMPLETE dump, not death. */
+	signal(SIGXFSZ, SIG_IGN);
 	r = parse_args(argc, argv, &a);
 	if (r <= 0)
 		return r < 0 ? EXIT_USAGE : EXIT_SUCCESS;

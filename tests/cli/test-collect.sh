@@ -165,6 +165,18 @@ expect "a truncated vmcore exits 1 with a warning" 1 "crashcap-collect: $tmp/cut
 status=$(od -An -tu4 -j424 -N4 "$tmp/dumpcut" 2>/dev/null | tr -d ' ')
 [ "$status" = $((0x20 | 0x8)) ] && ok "the kept dump says INCOMPLETE|ZSTD" || not_ok "the kept dump says INCOMPLETE|ZSTD" "status $status"
 
+# a full disk, as a file size limit: exit 1, a warning, the file kept
+(
+	ulimit -f 40
+	"$bin" -q -d 0 --compress none "$tmp/vmcore" "$tmp/dumpfull" 2>"$tmp/stderr"
+	echo $? >"$tmp/rc"
+)
+rc=$(cat "$tmp/rc")
+err=$(cat "$tmp/stderr")
+expect "a full disk exits 1 with a warning" 1 "crashcap-collect: Writing $tmp/dumpfull stopped early: File too large. It is an INCOMPLETE dump of the 0 pages written."
+status=$(od -An -tu4 -j424 -N4 "$tmp/dumpfull" 2>/dev/null | tr -d ' ')
+[ "$status" = 8 ] && ok "the kept dump says INCOMPLETE" || not_ok "the kept dump says INCOMPLETE" "status $status"
+
 # --dump-dmesg
 run --dump-dmesg "$tmp/text" "$tmp/dmesg.txt"
 expect "--dump-dmesg on a text file" 1 "crashcap-collect: $tmp/text: not an ELF vmcore (no ELF header)"

@@ -6,6 +6,8 @@
 #include "vmcore-synth.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <sys/stat.h>
@@ -404,6 +406,40 @@ static void test_truncated_overlap(void **state)
 	kd_close(&k);
 }
 
+/* The disk fills up (here: a file size limit): the file stays, an INCOMPLETE dump. */
+static void test_write_error(void **state)
+{
+	struct fixture *f = *state;
+	struct collect_options o;
+	struct collect_result res;
+	struct rlimit old, lim;
+	struct kd_file k;
+	int r;
+
+	write_vmcore(f);
+	o = options(f, 1, COMPRESSION_NONE);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	/* headers, bitmaps, descriptors and the zero page fit; the pages do not */
+	lim.rlim_cur = 5 * 4096 + 88 * 24 + 4096 + 10 * 4096;
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	r = collect_dump(&o, &res);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+
+	assert_int_equal(r, 0);
+	assert_true(res.incomplete);
+	assert_int_equal(res.write_error, -EFBIG);
+	assert_int_equal(res.pages_unreadable, 0);
+	assert_int_equal(res.pages_written, 0);
+	assert_int_equal(kd_open(f->out, &k), 0);
+	assert_int_equal(k.status, KDUMP_STATUS_INCOMPLETE);
+	assert_int_equal(kd_count_dumped(&k), 0);
+	assert_true(kd_is_ram(&k, 0x100));
+	kd_close(&k);
+}
+
 static void test_bad_input(void **state)
 {
 	struct fixture *f = *state;
@@ -477,6 +513,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_utsname_mismatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_overlap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_memory, setup, teardown),
 	};
