@@ -26,6 +26,7 @@
 
 #include <fcntl.h>
 #include <inttypes.h>
+#include <sys/stat.h>
 #include <zstd.h>
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the format is written in host order");
@@ -312,6 +313,13 @@ uint64_t kdump_writer_ram_pages(const struct kdump_writer *w)
  */
 static int preallocate(int fd, uint64_t len)
 {
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return negative_errno();
+	/* A block device is as big as it is; /dev/null takes anything. */
+	if (!S_ISREG(st.st_mode))
+		return 0;
 	if (fallocate(fd, 0, 0, (off_t)len) < 0) {
 		if (errno == ENOSPC || errno == EIO || errno == EFBIG)
 			return negative_errno();
