@@ -17,6 +17,7 @@
  * the root the fakes write into is process-wide too (like the log target).
  */
 static char *fixture_root;
+static const struct kexec_syscall_ops *previous_ops;
 
 bool root_is_host(const char *root)
 {
@@ -107,18 +108,48 @@ static int append_log(const char *fmt, ...)
 	return write_full_fd(fd, line, n);
 }
 
-/* The error the fixture asks for: 0 when ROOT/fake/kexec_errno is absent. */
+/* Drops the first line of the errno file once it has been used: one line per call. */
+static int consume_first_line(const char *text)
+{
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -1;
+	const char *rest = strchr(text, '\n');
+
+	if (!rest || !rest[1])
+		return 0;
+	rest++;
+	if (root_path(fixture_root, KEXEC_FIXTURE_ERRNO, &path) < 0)
+		return -ENOMEM;
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return negative_errno();
+	return write_full_fd(fd, rest, strlen(rest));
+}
+
+/*
+ * The error the fixture asks for: 0 when ROOT/fake/kexec_errno is absent.
+ * One line applies to every call; with several, each call takes the first
+ * and removes it, and the last line stays.
+ */
 static int wanted_error(void)
 {
-	_cleanup_free_ char *name = NULL;
+	_cleanup_free_ char *text = NULL, *name = NULL;
 	int r, e;
 
-	r = root_read_line(fixture_root, KEXEC_FIXTURE_ERRNO, &name);
+	r = root_read_file(fixture_root, KEXEC_FIXTURE_ERRNO, 4096, &text, NULL);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
 		return r;
-	e = errno_from_name(name);
+	name = strndup(text, strcspn(text, "\n"));
+	if (!name)
+		return -ENOMEM;
+	r = consume_first_line(text);
+	if (r < 0)
+		return r;
+	if (streq(strstrip(name), "0"))
+		return 0;
+	e = errno_from_name(strstrip(name));
 	if (e < 0)
 		/* A typo in a fixture must not pass for success or for a real error. */
 		return log_debug_errno(-EIO, "fake syscalls: unknown errno '%s' in %s", name,
@@ -214,11 +245,16 @@ static int fake_kexec_file_load(int kernel_fd, int initrd_fd, const char *cmdlin
 		flags, result_name(r, res, sizeof(res)));
 	if (w < 0)
 		return w;
-	if (r < 0)
+	/*
+	 * As the kernel does: the loaded image is freed before the new one is
+	 * checked, so only the early errors (EPERM, EBUSY) leave it loaded.
+	 */
+	if (r < 0 && (r == -EPERM || r == -EBUSY || (flags & KEXEC_FILE_UNLOAD)))
 		return r;
-	return set_flag((flags & KEXEC_FILE_ON_CRASH) ? "/sys/kernel/kexec_crash_loaded" :
-							"/sys/kernel/kexec_loaded",
-			!(flags & KEXEC_FILE_UNLOAD));
+	w = set_flag((flags & KEXEC_FILE_ON_CRASH) ? "/sys/kernel/kexec_crash_loaded" :
+						     "/sys/kernel/kexec_loaded",
+		     r >= 0 && !(flags & KEXEC_FILE_UNLOAD));
+	return r < 0 ? r : w;
 }
 
 static int fake_kexec_load(unsigned long entry, unsigned long nr_segments,
@@ -273,6 +309,7 @@ static const struct kexec_syscall_ops fake_ops = {
 
 int kexec_fixture_install(const char *root)
 {
+	const struct kexec_syscall_ops *old;
 	char *copy;
 
 	if (root_is_host(root))
@@ -282,19 +319,22 @@ int kexec_fixture_install(const char *root)
 		return -ENOMEM;
 	free(fixture_root);
 	fixture_root = copy;
-	kexec_syscall_set_ops(&fake_ops);
+	old = kexec_syscall_set_ops(&fake_ops);
+	if (old != &fake_ops)
+		previous_ops = old;
 	log_debug("fake syscalls installed for root %s", root);
 	return 0;
 }
 
 void kexec_fixture_uninstall(void)
 {
-	const struct kexec_syscall_ops *old;
+	const struct kexec_syscall_ops *now;
 
-	/* Only our own fakes are taken out: someone else's table stays in place. */
-	old = kexec_syscall_set_ops(NULL);
-	if (old != &fake_ops)
-		kexec_syscall_set_ops(old);
+	/* Puts back the table that was there before (a test's own fakes stay fakes). */
+	now = kexec_syscall_set_ops(previous_ops);
+	if (now != &fake_ops)
+		kexec_syscall_set_ops(now);
+	previous_ops = NULL;
 	free(fixture_root);
 	fixture_root = NULL;
 }

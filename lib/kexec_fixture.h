@@ -3,9 +3,13 @@
  * Fake kexec syscalls for fixture roots. Once installed, no call through
  * lib/kexec_syscall.h reaches the kernel: each call appends one line to
  * ROOT/run/crashcap/fake-syscalls.log, fails with the error named in
- * ROOT/fake/kexec_errno ("EBUSY" or a number; absent: success), and on
- * success flips ROOT/sys/kernel/kexec_crash_loaded (or kexec_loaded) the way
- * the kernel would, so that status reads back what a load did.
+ * ROOT/fake/kexec_errno ("EBUSY", a number, or "0" for success; absent:
+ * success; with several lines each call takes the first and removes it
+ * until one is left), and updates
+ * ROOT/sys/kernel/kexec_crash_loaded (or kexec_loaded) the way the kernel
+ * would, so that status reads back what a load did: 1 after a load, 0
+ * after an unload or a load that failed after the old image was freed
+ * (any error but EPERM and EBUSY).
  *
  * The rule the programs follow: a --root other than "/" is a fixture tree,
  * so the fakes go in whenever one is given; CRASHCAP_FAKE_SYSCALLS=1 forces
@@ -23,7 +27,7 @@
  * the fakes write into the root, and the real /sys must never be written.
  */
 int kexec_fixture_install(const char *root);
-/* Restores the real table (only if the fakes are installed) and forgets the root. */
+/* Puts back the table that was in place before the install; forgets the root. */
 void kexec_fixture_uninstall(void);
 /*
  * The programs' decision: installs the fakes when root names a fixture tree
