@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* What a crash load needs, found and checked before the syscall. */
+#include "loadfile.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
+#include "iomem.h"
+#include "log.h"
+#include "rootfs.h"
+
+/*
+ * One CPU, no devices reset by the dead kernel left half-programmed, no USB
+ * or resume probing, and a panic in the crash kernel reboots at once.
+ * swiotlb=noforce: a guest with hotpluggable memory otherwise runs the small
+ * crash kernel out of memory (measured, notes/qemu-panic-tests.md).
+ */
+#define CRASH_DEFAULT_ARGS \
+	"irqpoll nr_cpus=1 reset_devices panic=1 nousb noresume mce=off swiotlb=noforce"
+
+/* Setup header offsets (Documentation/arch/x86/boot.rst). */
+#define HDR_SETUP_SECTS 0x1f1
+#define HDR_BOOT_FLAG 0x1fe
+#define HDR_MAGIC 0x202
+#define HDR_VERSION 0x206
+#define HDR_KERNEL_VERSION 0x20e
+#define HDR_LOADFLAGS 0x211
+#define HDR_XLOADFLAGS 0x236
+#define HDR_CMDLINE_SIZE 0x238
+#define HDR_INIT_SIZE 0x260
+#define HDR_END 0x270
+
+#define LOADED_HIGH 0x01
+#define XLF_KERNEL_64 0x01
+#define XLF_CAN_BE_LOADED_ABOVE_4G 0x02
+
+int load_error_set(struct load_error *err, int error, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err) {
+		va_start(ap, fmt);
+		vsnprintf(err->message, sizeof(err->message), fmt, ap);
+		va_end(ap);
+	}
+	return error < 0 ? error : -error;
+}
+
+static uint16_t get16(const uint8_t *p, size_t off)
+{
+	return p[off] | p[off + 1] << 8;
+}
+
+static uint32_t get32(const uint8_t *p, size_t off)
+{
+	return (uint32_t)get16(p, off) | (uint32_t)get16(p, off + 2) << 16;
+}
+
+int loadfile_probe_kernel(const void *buf, size_t len, struct kernel_probe *ret, const char **why)
+{
+	const uint8_t *p = buf;
+	struct kernel_probe info = {};
+	uint16_t kv;
+
+	/* The same checks, in the same order, as the kernel's bzImage64 probe. */
+	if (len < 1024 || len < HDR_END) {
+		*why = "too short to be a bzImage";
+		return -ENOEXEC;
+	}
+	if (memcmp(p + HDR_MAGIC, "HdrS", 4) != 0) {
+		*why = "no \"HdrS\" setup header at offset 0x202 (not a bzImage)";
+		return -ENOEXEC;
+	}
+	if (get16(p, HDR_BOOT_FLAG) != 0xaa55) {
+		*why = "no x86 boot sector (boot_flag is not 0xAA55)";
+		return -ENOEXEC;
+	}
+	info.version = get16(p, HDR_VERSION);
+	if (info.version < 0x020c) {
+		*why = "boot protocol older than 2.12 (the kernel needs a 64-bit entry point)";
+		return -ENOEXEC;
+	}
+	if (!(p[HDR_LOADFLAGS] & LOADED_HIGH)) {
+		*why = "a zImage, not a bzImage (LOADED_HIGH is not set)";
+		return -ENOEXEC;
+	}
+	info.xloadflags = get16(p, HDR_XLOADFLAGS);
+	if (!(info.xloadflags & XLF_KERNEL_64)) {
+		*why = "not a 64-bit kernel (XLF_KERNEL_64 is not set)";
+		return -ENOEXEC;
+	}
+	if (!(info.xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G)) {
+		*why = "cannot be loaded above 4 GiB (XLF_CAN_BE_LOADED_ABOVE_4G is not set)";
+		return -ENOEXEC;
+	}
+	info.init_size = get32(p, HDR_INIT_SIZE);
+	info.cmdline_size = get32(p, HDR_CMDLINE_SIZE);
+
+	/* "6.1.0-13-amd64 (debian-kernel@...) #1 SMP ...": the release is the first word. */
+	kv = get16(p, HDR_KERNEL_VERSION);
+	if (kv && (size_t)kv + 0x200 < len) {
+		const char *s = (const char *)p + kv + 0x200;
+		size_t n = 0, max = len - (kv + 0x200);
+
+		while (n < max && n < sizeof(info.release) - 1 && isgraph((unsigned char)s[n]))
+			n++;
+		memcpy(info.release, s, n);
+	}
+	*ret = info;
+	return 0;
+}
+
+int loadfile_release(const char *root, char **ret)
+{
+	struct utsname u;
+	char *s;
+	int r;
+
+	r = root_read_line(root, "/proc/sys/kernel/osrelease", &s);
+	if (r >= 0 && *s) {
+		*ret = s;
+		return 0;
+	}
+	if (r >= 0)
+		free(s);
+	if (uname(&u) < 0)
+		return negative_errno();
+	s = strdup(u.release);
+	if (!s)
+		return -ENOMEM;
+	*ret = s;
+	return 0;
+}
+
+/* Appends " word" (or "word" at the start) to *buf. */
+static int append_word(char **buf, const char *word, size_t len)
+{
+	size_t old = *buf ? strlen(*buf) : 0;
+	char *n;
+
+	if (len == 0)
+		return 0;
+	n = realloc(*buf, old + 1 + len + 1);
+	if (!n)
+		return -ENOMEM;
+	if (old)
+		n[old++] = ' ';
+	memcpy(n + old, word, len);
+	n[old + len] = 0;
+	*buf = n;
+	return 0;
+}
+
+/* The console= words of the running kernel's command line (quotes allowed, as the kernel does). */
+static int append_consoles(char **buf, const char *root)
+{
+	_cleanup_free_ char *line = NULL;
+	const char *p;
+	int r;
+
+	r = root_read_line(root, "/proc/cmdline", &line);
+	if (r < 0) {
+		log_debug_errno(r, "no /proc/cmdline to take console= from: %m");
+		return 0;
+	}
+	for (p = line; *p;) {
+		const char *start;
+		bool quoted = false;
+
+		while (isspace((unsigned char)*p))
+			p++;
+		start = p;
+		while (*p && (quoted || !isspace((unsigned char)*p))) {
+			if (*p == '"')
+				quoted = !quoted;
+			p++;
+		}
+		/* Everything after "--" is for init, not the kernel. */
+		if (p - start == 2 && startswith(start, "--"))
+			break;
+		if (startswith(start, "console=")) {
+			r = append_word(buf, start, p - start);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+int loadfile_cmdline(const char *root, const char *crash_args, const char *append, char **ret)
+{
+	_cleanup_free_ char *buf = NULL;
+	int r;
+
+	r = append_consoles(&buf, root);
+	if (r >= 0)
+		r = append_word(&buf, CRASH_DEFAULT_ARGS, strlen(CRASH_DEFAULT_ARGS));
+	if (r >= 0 && crash_args)
+		r = append_word(&buf, crash_args, strlen(crash_args));
+	if (r >= 0 && append)
+		r = append_word(&buf, append, strlen(append));
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+const char *loadfile_collector(const char *requested)
+{
+	const char *env = getenv("CRASHCAP_COLLECTOR");
+
+	if (requested)
+		return requested;
+	if (env && *env)
+		return env;
+	return CRASHCAP_DEFAULT_COLLECTOR;
+}
+
+uint64_t reservation_main_size(const struct reservation *r)
+{
+	return r->has_main ? r->main_end - r->main_start + 1 : r->crash_size;
+}
+
+uint64_t reservation_total(const struct reservation *r)
+{
+	if (!r->has_main)
+		return r->crash_size;
+	return reservation_main_size(r) + (r->has_low ? r->low_end - r->low_start + 1 : 0);
+}
+
+int reservation_read(const char *root, struct reservation *ret, struct load_error *err)
+{
+	_cleanup_(iomem_done) struct iomem m = {};
+	struct iomem_crash_ranges crash;
+	struct reservation res = {};
+	unsigned line = 0;
+	int r;
+
+	r = root_read_u64(root, "/sys/kernel/kexec_crash_size", 10, &res.crash_size);
+	if (r >= 0)
+		res.has_crash_size = true;
+	else if (r != -ENOENT)
+		log_debug_errno(r, "cannot read /sys/kernel/kexec_crash_size: %m");
+
+	r = iomem_read(root, &m, &line);
+	if (r == -EINVAL) {
+		return load_error_set(
+			err, r, "%s/proc/iomem:%u: malformed line: cannot read the memory map",
+			root && !streq(root, "/") ? root : "", line);
+	}
+	if (r >= 0) {
+		res.ranges_known = true;
+		if (iomem_crash_ranges(&m, &crash) >= 0) {
+			res.has_main = true;
+			res.main_start = crash.main->start;
+			res.main_end = crash.main->end;
+			if (crash.low) {
+				res.has_low = true;
+				res.low_start = crash.low->start;
+				res.low_end = crash.low->end;
+			}
+		}
+	} else
+		log_debug_errno(r, "memory map unavailable: %m");
+	*ret = res;
+	return 0;
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	_cleanup_free_ char *p = strdup(path);
+
+	if (!p)
+		return -ENOMEM;
+	for (char *s = strchr(p + 1, '/');; s = strchr(s + 1, '/')) {
+		if (s)
+			*s = 0;
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			return negative_errno();
+		if (!s)
+			return 0;
+		*s = '/';
+	}
+}
+
+/* The effective settings as one file for the initrd: drop-ins merged. */
+static int write_settings_tmp(const struct settings *s, char **ret)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	_cleanup_free_ char *path = NULL;
+	struct settings defaults;
+	FILE *f;
+	int fd, r;
+
+	if (asprintf(&path, "%s/crashcap-conf-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp") < 0)
+		return -ENOMEM;
+	fd = mkstemp(path);
+	if (fd < 0)
+		return negative_errno();
+	f = fdopen(fd, "w");
+	if (!f) {
+		r = negative_errno();
+		close(fd);
+		unlink(path);
+		return r;
+	}
+	settings_init(&defaults);
+	r = settings_write(s ? s : &defaults, f);
+	settings_done(&defaults);
+	if (fclose(f) != 0 && r >= 0)
+		r = -EIO;
+	if (r < 0) {
+		unlink(path);
+		return r;
+	}
+	*ret = TAKE_PTR(path);
+	return 0;
+}
+
+int loadfile_build_initrd(const struct initrd_request *req, char **ret_path,
+			  struct initramfs_result *ret, struct load_error *err)
+{
+	_cleanup_free_ char *release = NULL, *output = NULL, *dir = NULL, *conf = NULL;
+	const char *collector = loadfile_collector(req->collector);
+	struct initramfs_options o;
+	struct initramfs_result res = {};
+	int r;
+
+	if (access(collector, R_OK) < 0) {
+		r = negative_errno();
+		return load_error_set(err, r,
+				      "collector %s: %s: build it (make) or pass --collector PATH "
+				      "(or set CRASHCAP_COLLECTOR)",
+				      collector, strerror(-r));
+	}
+	if (req->release)
+		release = strdup(req->release);
+	else {
+		r = loadfile_release(req->root, &release);
+		if (r < 0)
+			return load_error_set(err, r, "cannot find the kernel release: %s",
+					      strerror(-r));
+	}
+	if (!release)
+		return -ENOMEM;
+	if (req->output)
+		output = strdup(req->output);
+	else {
+		r = root_path(req->root, CRASHCAP_STATE_DIR, &dir);
+		if (r < 0)
+			return r;
+		r = mkdir_p(dir, 0755);
+		if (r < 0)
+			return load_error_set(err, r, "cannot create %s: %s", dir, strerror(-r));
+		if (asprintf(&output, "%s/initrd-%s.img", dir, release) < 0)
+			output = NULL;
+	}
+	if (!output)
+		return -ENOMEM;
+	r = write_settings_tmp(req->settings, &conf);
+	if (r < 0)
+		return load_error_set(err, r, "cannot write the settings for the initrd: %s",
+				      strerror(-r));
+
+	o = (struct initramfs_options){
+		.root = req->root,
+		.output_path = output,
+		.collector_path = collector,
+		.config_path = conf,
+		.kernel_release = release,
+		.modules_dir = req->modules_dir,
+		.extra_modules = req->extra_modules,
+	};
+	r = initramfs_build(&o, &res);
+	unlink(conf);
+	if (r < 0)
+		return load_error_set(err, r,
+				      "building the crash initramfs %s failed: %s (--verbose shows "
+				      "why)",
+				      output, strerror(-r));
+	*ret_path = TAKE_PTR(output);
+	if (ret)
+		*ret = res;
+	return 0;
+}

@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The crash load and unload through kexec_file_load, and what their errors mean. */
+#include "loadfile.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "kexec_syscall.h"
+#include "log.h"
+#include "rootfs.h"
+
+/* The setup code and its strings sit in the first 32 KiB at most (setup_sects <= 64). */
+#define KERNEL_HEADER_READ (64U * 1024)
+/* "elfcorehdr=0x<64-bit>": what the kernel appends to the command line (kexec-bzimage64.c). */
+#define ELFCOREHDR_ARG_MAX 30
+#define PAGE_SIZE_4K 4096ULL
+
+void crash_image_done(struct crash_image *img)
+{
+	if (!img)
+		return;
+	free(img->kernel);
+	free(img->initrd);
+	free(img->cmdline);
+	free(img->release);
+	free(img->method);
+	*img = (struct crash_image){};
+}
+
+static const char *sz(uint64_t bytes, char *buf, size_t len)
+{
+	return format_size(bytes, buf, len);
+}
+
+/* The bracketed mode of /sys/kernel/security/lockdown ("none [integrity] ..."), or NULL. */
+static char *lockdown_mode(const char *root)
+{
+	_cleanup_free_ char *line = NULL;
+	char *open, *close;
+
+	if (root_read_line(root, "/sys/kernel/security/lockdown", &line) < 0)
+		return NULL;
+	open = strchr(line, '[');
+	close = open ? strchr(open, ']') : NULL;
+	if (!close)
+		return NULL;
+	*close = 0;
+	return strdup(open + 1);
+}
+
+static void explain_eperm(const char *root, const struct crash_image *img, struct load_error *err)
+{
+	_cleanup_free_ char *mode = lockdown_mode(root);
+	uint64_t disabled = 0;
+
+	if (root_read_u64(root, "/proc/sys/kernel/kexec_load_disabled", 10, &disabled) >= 0 &&
+	    disabled) {
+		load_error_set(
+			err, -EPERM,
+			"kexec is disabled on this system (kernel.kexec_load_disabled = 1, "
+			"which only a reboot clears): remove that sysctl setting and reboot");
+		return;
+	}
+	if (mode && !streq(mode, "none")) {
+		load_error_set(
+			err, -EPERM,
+			"the kernel refused to load %s (EPERM): kernel lockdown is in '%s' mode "
+			"(Secure Boot): only a kernel signed with a key the kernel trusts "
+			"loads; use your distribution's signed kernel image",
+			img && img->kernel ? img->kernel : "the crash kernel", mode);
+		return;
+	}
+	if (geteuid() != 0) {
+		load_error_set(
+			err, -EPERM,
+			"loading a crash kernel needs root (CAP_SYS_BOOT): run crashcapctl as root");
+		return;
+	}
+	load_error_set(
+		err, -EPERM,
+		"the kernel refused the crash kernel (EPERM): this process lacks CAP_SYS_BOOT "
+		"(a container or a sandboxed service?)");
+}
+
+void loadfile_explain(int error, const char *root, const struct crash_image *img,
+		      const struct reservation *res, struct load_error *err)
+{
+	const char *kernel = img && img->kernel ? img->kernel : "the crash kernel";
+	char a[32], b[32], c[32], d[32];
+
+	switch (-error) {
+	case EPERM:
+		explain_eperm(root, img, err);
+		break;
+	case ENOEXEC:
+		load_error_set(
+			err, error,
+			"the running kernel did not accept %s (ENOEXEC): it loads only an x86_64 "
+			"bzImage it can relocate; use a kernel image from your distribution",
+			kernel);
+		break;
+	case EKEYREJECTED:
+	case ENOKEY:
+	case EBADMSG:
+	case ENODATA:
+		load_error_set(
+			err, error,
+			"the signature of %s was rejected (%s): with Secure Boot or lockdown "
+			"only kernels signed with a trusted key load; use your distribution's "
+			"signed kernel image",
+			kernel, strerrorname_np(-error));
+		break;
+	case EBUSY:
+		load_error_set(
+			err, error,
+			"another program is loading or unloading a crash kernel right now "
+			"(EBUSY): wait and retry (is kdump-tools or a second crashcapd running?)");
+		break;
+	case ENOMEM:
+	case EADDRNOTAVAIL:
+		load_error_set(
+			err, error,
+			"the crash kernel does not fit in the reserved memory (%s): kernel %s "
+			"(needs %s to boot) + initrd %s, reserved %s: raise crashkernel= "
+			"(e.g. crashkernel=384M) or make the initrd smaller",
+			strerrorname_np(-error), sz(img ? img->kernel_size : 0, a, sizeof(a)),
+			sz(img ? img->kernel_init_size : 0, b, sizeof(b)),
+			sz(img ? img->initrd_size : 0, c, sizeof(c)),
+			sz(res ? reservation_main_size(res) : 0, d, sizeof(d)));
+		break;
+	case EINVAL:
+		load_error_set(err, error,
+			       "the kernel rejected the load as invalid (EINVAL): check the crash "
+			       "kernel command line (%zu bytes): %s",
+			       img && img->cmdline ? strlen(img->cmdline) : 0,
+			       img && img->cmdline ? img->cmdline : "");
+		break;
+	case ENOSYS:
+		load_error_set(err, error,
+			       "this kernel has no kexec_file_load (ENOSYS): it was built without "
+			       "CONFIG_KEXEC_FILE");
+		break;
+	default:
+		load_error_set(err, error, "kexec_file_load failed: %s", strerror(-error));
+		break;
+	}
+}
+
+/* A path of the running system: as given, else the setting under root, else root + fallback. */
+static int resolve(const char *given, const char *setting, const char *root, const char *fallback,
+		   char **ret)
+{
+	char *p;
+
+	if (given)
+		p = strdup(given);
+	else
+		return root_path(root, setting ? setting : fallback, ret);
+	if (!p)
+		return -ENOMEM;
+	*ret = p;
+	return 0;
+}
+
+static int open_input(const char *what, const char *path, uint64_t *ret_size,
+		      struct load_error *err)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	int r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		r = negative_errno();
+		if (r == -ENOENT)
+			return load_error_set(err, r,
+					      "%s %s does not exist: pass --%s PATH or set %s= in "
+					      "crashcap.conf",
+					      streq(what, "kernel") ? "kernel image" : "initrd",
+					      path, what, what);
+		return load_error_set(err, r, "cannot open %s %s: %s%s", what, path, strerror(-r),
+				      r == -EACCES ? " (run as root)" : "");
+	}
+	if (fstat(fd, &st) < 0)
+		return load_error_set(err, negative_errno(), "cannot stat %s: %m", path);
+	if (!S_ISREG(st.st_mode))
+		return load_error_set(err, -EINVAL, "%s %s is not a regular file", what, path);
+	*ret_size = st.st_size;
+	return TAKE_FD(fd);
+}
+
+/* Opens and checks the kernel; fills img->kernel_size, kernel_init_size and bz. */
+static int check_kernel(struct crash_image *img, struct kernel_probe *bz, struct load_error *err)
+{
+	_cleanup_free_ uint8_t *buf = malloc(KERNEL_HEADER_READ);
+	_cleanup_close_ int fd = -1;
+	const char *why = NULL;
+	size_t n;
+	int r;
+
+	if (!buf)
+		return -ENOMEM;
+	fd = open_input("kernel", img->kernel, &img->kernel_size, err);
+	if (fd < 0)
+		return fd;
+	r = pread_full(fd, buf, KERNEL_HEADER_READ, 0, &n);
+	if (r < 0)
+		return load_error_set(err, r, "cannot read %s: %s", img->kernel, strerror(-r));
+	r = loadfile_probe_kernel(buf, n, bz, &why);
+	if (r < 0)
+		return load_error_set(err, r, "%s is not a kernel that can be loaded: %s (ENOEXEC)",
+				      img->kernel, why);
+	img->kernel_init_size = bz->init_size;
+	return 0;
+}
+
+static int build_initrd(const struct load_request *req, const struct settings *s,
+			const char *release, char **ret, struct load_error *err)
+{
+	struct initrd_request ir = {
+		.root = req->root,
+		.settings = s,
+		.release = release,
+		.collector = req->collector,
+	};
+
+	return loadfile_build_initrd(&ir, ret, NULL, err);
+}
+
+/* Everything but the syscall: the image to load, checked against the reservation. */
+static int prepare(const struct load_request *req, const struct settings *s,
+		   struct crash_image *img, struct reservation *res, struct load_error *err)
+{
+	_cleanup_free_ char *running = NULL, *fallback = NULL;
+	struct kernel_probe bz;
+	uint64_t need, have;
+	char a[32], b[32];
+	int r;
+
+	if (s->load_method == LOAD_METHOD_SEGMENTS)
+		return load_error_set(err, -EOPNOTSUPP,
+				      "load_method = segments (kexec_load) is not available yet: "
+				      "use auto or file in crashcap.conf");
+	r = loadfile_release(req->root, &running);
+	if (r < 0)
+		return load_error_set(err, r, "cannot find the running kernel's release: %s",
+				      strerror(-r));
+	if (asprintf(&fallback, "/boot/vmlinuz-%s", running) < 0)
+		return -ENOMEM;
+	r = resolve(req->kernel, s->kernel, req->root, fallback, &img->kernel);
+	if (r < 0)
+		return r;
+	r = check_kernel(img, &bz, err);
+	if (r < 0)
+		return r;
+	/* The initrd's modules must be the crash kernel's, which need not be the running one. */
+	img->release = strdup(bz.release[0] ? bz.release : running);
+	img->method = strdup("file");
+	if (!img->release || !img->method)
+		return -ENOMEM;
+
+	r = reservation_read(req->root, res, err);
+	if (r < 0)
+		return r;
+	if (reservation_total(res) == 0)
+		return load_error_set(err, -ENOMEM, NO_RESERVATION_MESSAGE);
+
+	if (req->no_initrd)
+		img->initrd = NULL;
+	else if (req->initrd || s->initrd)
+		r = resolve(req->initrd, s->initrd, req->root, NULL, &img->initrd);
+	else
+		r = build_initrd(req, s, img->release, &img->initrd, err);
+	if (r < 0)
+		return r;
+	if (img->initrd) {
+		_cleanup_close_ int fd = open_input("initrd", img->initrd, &img->initrd_size, err);
+
+		if (fd < 0)
+			return fd;
+	}
+
+	r = loadfile_cmdline(req->root, s->crash_args, req->append, &img->cmdline);
+	if (r < 0)
+		return r;
+	if (bz.cmdline_size && strlen(img->cmdline) + ELFCOREHDR_ARG_MAX > bz.cmdline_size)
+		return load_error_set(
+			err, -E2BIG,
+			"the crash kernel command line is %zu bytes: %s takes at most "
+			"%u, and the kernel adds elfcorehdr= (up to %d): shorten "
+			"crash_args or --append",
+			strlen(img->cmdline), img->kernel, bz.cmdline_size, ELFCOREHDR_ARG_MAX);
+
+	/* What surely does not fit is refused here, before the loaded image is freed. */
+	need = ALIGN_UP((uint64_t)bz.init_size, PAGE_SIZE_4K) +
+	       ALIGN_UP(img->initrd_size, PAGE_SIZE_4K);
+	have = reservation_main_size(res);
+	if (have && need > have) {
+		loadfile_explain(-ENOMEM, req->root, img, res, err);
+		return -ENOMEM;
+	}
+	log_debug("crash image needs at least %s of %s reserved", sz(need, a, sizeof(a)),
+		  sz(have, b, sizeof(b)));
+	return 0;
+}
+
+int loadfile_load_image(const char *root, struct crash_image *img, struct load_error *err)
+{
+	_cleanup_close_ int kfd = -1, ifd = -1;
+	struct reservation res = {};
+	uint64_t size;
+	int r;
+
+	kfd = open_input("kernel", img->kernel, &size, err);
+	if (kfd < 0)
+		return kfd;
+	if (img->initrd) {
+		ifd = open_input("initrd", img->initrd, &size, err);
+		if (ifd < 0)
+			return ifd;
+	}
+	img->flags = KEXEC_FILE_ON_CRASH | (img->initrd ? 0 : KEXEC_FILE_NO_INITRAMFS);
+	r = sys_kexec_file_load(kfd, ifd, img->cmdline, img->flags);
+	if (r < 0) {
+		(void)reservation_read(root, &res, NULL);
+		loadfile_explain(r, root, img, &res, err);
+		return r;
+	}
+	img->time = time(NULL);
+	return 0;
+}
+
+int loadfile_load(const struct load_request *req, struct crash_image *ret, struct load_error *err)
+{
+	_cleanup_(crash_image_done) struct crash_image img = {};
+	struct settings defaults;
+	struct reservation res;
+	int r;
+
+	settings_init(&defaults);
+	r = prepare(req, req->settings ? req->settings : &defaults, &img, &res, err);
+	settings_done(&defaults);
+	if (r < 0)
+		return r;
+	r = loadfile_load_image(req->root, &img, err);
+	if (r < 0)
+		return r;
+	*ret = img;
+	img = (struct crash_image){};
+	return 0;
+}
+
+int loadfile_unload(const char *root, struct load_error *err)
+{
+	int r;
+
+	r = sys_kexec_file_load(-1, -1, NULL, KEXEC_FILE_UNLOAD | KEXEC_FILE_ON_CRASH);
+	if (r < 0) {
+		loadfile_explain(r, root, NULL, NULL, err);
+		return r;
+	}
+	return 0;
+}
