@@ -217,6 +217,49 @@ static void test_write_round_trip(void **state)
 	free(text);
 }
 
+/* The shipped conf/crashcap.conf, every "#key = value" line uncommented, is the defaults. */
+static void test_shipped_conf_documents_defaults(void **state)
+{
+	_cleanup_(config_done) struct config c = {};
+	_cleanup_free_ char *text = NULL, *out = NULL;
+	struct config_error err = {};
+	struct settings s, d;
+	size_t n, keys = 0;
+	char *w;
+
+	assert_int_equal(read_full_file("conf/crashcap.conf", 1 << 20, &text, &n), 0);
+	/* Uncomment "#key =" lines; drop every other line. */
+	out = calloc(1, n + 1);
+	w = out;
+	for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n")) {
+		size_t k = strspn(l + 1, "abcdefghijklmnopqrstuvwxyz_");
+
+		if (l[0] == '#' && k > 0 && startswith(l + 1 + k, " =")) {
+			w += sprintf(w, "%s\n", l + 1);
+			keys++;
+		}
+	}
+	assert_int_equal(keys, 12);
+	assert_int_equal(config_parse_string(&c, out, "conf/crashcap.conf", &err), 0);
+	settings_init(&s);
+	settings_init(&d);
+	assert_int_equal(settings_from_config(&s, &c, &err), 0);
+	assert_null(s.target);
+	assert_string_equal(s.path, d.path);
+	assert_int_equal(s.dump_level, d.dump_level);
+	assert_int_equal(s.compression, d.compression);
+	assert_int_equal(s.zstd_level, d.zstd_level);
+	assert_int_equal(s.threads, d.threads);
+	assert_int_equal(s.load_method, d.load_method);
+	assert_null(s.kernel);
+	assert_null(s.initrd);
+	assert_null(s.crash_args);
+	assert_int_equal(s.final_action, d.final_action);
+	assert_int_equal(s.failure_action, d.failure_action);
+	settings_done(&s);
+	settings_done(&d);
+}
+
 static void test_to_string(void **state)
 {
 	assert_string_equal(compression_to_string(COMPRESSION_ZSTD), "zstd");
@@ -237,6 +280,7 @@ int main(void)
 		cmocka_unit_test(test_no_config_is_defaults),
 		cmocka_unit_test(test_explicit_path_must_exist),
 		cmocka_unit_test(test_write_round_trip),
+		cmocka_unit_test(test_shipped_conf_documents_defaults),
 		cmocka_unit_test(test_to_string),
 	};
 
