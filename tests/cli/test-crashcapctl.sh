@@ -194,7 +194,23 @@ fi
 d=$(fresh reserved)
 printf 'initrd = /var/lib/crashcap/fixture-initrd.img\ncrash_args = crashcap.daemon=1\n' >"$d/etc.conf"
 mkdir -p "$d/etc" && mv "$d/etc.conf" "$d/etc/crashcap.conf"
-"$daemon" --root "$d" >"$tmp/d.out" 2>"$tmp/d.err" &
+# A stand-in for systemd's notify socket: records each datagram on one line.
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(30)
+with open(sys.argv[2], "w") as out:
+    while True:
+        m = s.recv(4096).decode().replace("\n", "|")
+        out.write(m + "\n")
+        out.flush()
+        if "STOPPING=1" in m:
+            break
+' "$tmp/notify.sock" "$tmp/notify.log" &
+npid=$!
+for _ in $(seq 1 100); do [ -S "$tmp/notify.sock" ] && break; sleep 0.05; done
+NOTIFY_SOCKET=$tmp/notify.sock "$daemon" --root "$d" >"$tmp/d.out" 2>"$tmp/d.err" &
 pid=$!
 wait_for() { # file content
 	for _ in $(seq 1 100); do
@@ -233,6 +249,12 @@ drc=$?
 if [ $drc = 0 ] && tail -n1 "$dlog" | grep -qF 'flags=KEXEC_FILE_UNLOAD|KEXEC_FILE_ON_CRASH (0x3) -> 0' &&
 	[ "$(cat "$d/sys/kernel/kexec_crash_loaded")" = 0 ]; then
 	ok "crashcapd unloads on SIGTERM and exits 0"; else not_ok "crashcapd unloads on SIGTERM and exits 0" "rc=$drc $(cat "$tmp/d.err" "$dlog")"; fi
+wait $npid
+if head -n1 "$tmp/notify.log" | grep -qxF "READY=1|STATUS=crash kernel loaded: $d/boot/vmlinuz-6.1.0-crashcap-test with $d/var/lib/crashcap/fixture-initrd.img" &&
+	grep -qF "RELOADING=1" "$tmp/notify.log" && grep -qF "READY=1|STATUS=reload failed; crash kernel loaded" "$tmp/notify.log" &&
+	tail -n1 "$tmp/notify.log" | grep -qF "STOPPING=1"; then
+	ok "crashcapd tells systemd READY=1 and STATUS=, RELOADING=1, STOPPING=1"; else
+	not_ok "crashcapd tells systemd READY=1 and STATUS=, RELOADING=1, STOPPING=1" "$(cat "$tmp/notify.log")"; fi
 "$daemon" --root "$nr" >"$tmp/d.out" 2>"$tmp/d.err"
 drc=$?
 [ $drc = 1 ] && grep -qF "no memory is reserved for a crash kernel" "$tmp/d.err" &&
