@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "crashimage.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+
+#include "bootparams.h"
+#include "bzimage.h"
+#include "kexec_syscall.h"
+#include "log.h"
+#include "purgatory.h"
+#include "segments.h"
+
+#define PAGE_4K 4096ULL
+#define GIB4 (1ULL << 32)
+/*
+ * The kernel takes its control page and the identity-mapping page tables
+ * for the jump from free pages of the crash range: leave it some.
+ */
+#define CONTROL_SLACK (1ULL << 20)
+#define KERNEL_MAX_SIZE (512ULL << 20)
+#define INITRD_MAX_SIZE (4ULL << 30)
+
+static const char *const segment_names[_CRASH_SEGMENT_MAX] = {
+	[CRASH_SEGMENT_ELFCOREHDR] = "elfcorehdr", [CRASH_SEGMENT_KERNEL] = "kernel",
+	[CRASH_SEGMENT_INITRD] = "initrd",	   [CRASH_SEGMENT_BOOT_PARAMS] = "boot_params",
+	[CRASH_SEGMENT_PURGATORY] = "purgatory",
+};
+
+static int fail(char **error, int r, const char *fmt, ...) _printf_(3, 4);
+static int fail(char **error, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (error) {
+		char *m = NULL;
+
+		va_start(ap, fmt);
+		if (vasprintf(&m, fmt, ap) < 0)
+			m = NULL;
+		va_end(ap);
+		free(*error);
+		*error = m;
+	}
+	return r;
+}
+
+struct crash_image *crash_image_free(struct crash_image *img)
+{
+	if (!img)
+		return NULL;
+	for (size_t i = 0; i < KEXEC_SEGMENT_MAX; i++)
+		free(img->owned[i]);
+	free(img->cmdline);
+	e820_table_done(&img->e820);
+	free(img);
+	return NULL;
+}
+
+static void add_segment(struct crash_image *img, enum crash_segment kind, const void *buf,
+			size_t bufsz, uint64_t addr, uint64_t memsz, uint8_t *owned)
+{
+	size_t i = img->nr_segments++;
+
+	img->segments[i] = (struct kexec_segment){
+		.buf = buf,
+		.bufsz = bufsz,
+		.mem = (const void *)(uintptr_t)addr,
+		.memsz = memsz,
+	};
+	img->names[i] = segment_names[kind];
+	img->owned[i] = owned;
+	img->addr[kind] = addr;
+}
+
+static int place(struct segment_layout *l, enum crash_segment kind, uint64_t memsz, uint64_t align,
+		 uint64_t min_addr, uint64_t *ret, char **error)
+{
+	char need[32], range[32];
+	int k = segment_layout_take(l, memsz, align, min_addr, ret);
+
+	if (k == -ENOSPC)
+		return fail(error, k,
+			    "the crash kernel range (%s at 0x%" PRIx64
+			    ") has no room left for the %s (%s): reserve more with crashkernel=",
+			    format_size(mem_range_size(&l->range), range, sizeof(range)),
+			    l->range.start, segment_names[kind],
+			    format_size(memsz, need, sizeof(need)));
+	return k;
+}
+
+static int build_cmdline(const struct crash_image_options *o, const struct bzimage *image,
+			 uint64_t elfcorehdr, uint64_t acpi_rsdp, char **ret)
+{
+	_cleanup_free_ char *rsdp = NULL;
+	char *s;
+
+	/* Protocols before 2.14 have no acpi_rsdp_addr field: the command line says it. */
+	if (acpi_rsdp && image->version < BZIMAGE_PROTOCOL_ACPI_RSDP &&
+	    asprintf(&rsdp, " acpi_rsdp=0x%" PRIx64, acpi_rsdp) < 0)
+		return -ENOMEM;
+	/* In front, so that a "--" in the user's arguments cannot hand it to init. */
+	if (asprintf(&s, "elfcorehdr=0x%" PRIx64 "%s%s%s", elfcorehdr,
+		     o->cmdline && *o->cmdline ? " " : "", o->cmdline ? o->cmdline : "",
+		     rsdp ? rsdp : "") < 0)
+		return -ENOMEM;
+	*ret = s;
+	return 0;
+}
+
+static int add_purgatory(struct crash_image *img, const struct crash_image_options *o,
+			 struct segment_layout *l, char **error)
+{
+	_cleanup_free_ uint8_t *pimg = NULL;
+	uint64_t addr, memsz;
+	size_t size;
+	int k;
+
+	k = purgatory_new(&pimg, &size);
+	if (k < 0)
+		return fail(error, k, "the built-in purgatory is damaged");
+	memsz = ALIGN_UP((uint64_t)size, PAGE_4K);
+	k = place(l, CRASH_SEGMENT_PURGATORY, memsz, PAGE_4K, 0, &addr, error);
+	if (k < 0)
+		return k;
+
+	/* Every segment but the purgatory itself, and the elfcorehdr when the kernel rewrites it. */
+	for (size_t i = 0; i < img->nr_segments; i++) {
+		if (img->update_elfcorehdr &&
+		    (uintptr_t)img->segments[i].mem == img->addr[CRASH_SEGMENT_ELFCOREHDR])
+			continue;
+		k = purgatory_add_region(pimg, (uintptr_t)img->segments[i].mem,
+					 img->segments[i].buf, img->segments[i].bufsz);
+		if (k < 0)
+			return k;
+		img->nr_digests++;
+	}
+	purgatory_set_entry(pimg, img->addr[CRASH_SEGMENT_KERNEL] + BZIMAGE_ENTRY64_OFFSET,
+			    img->addr[CRASH_SEGMENT_BOOT_PARAMS],
+			    o->purgatory_verbose ? PURGATORY_FLAG_VERBOSE : 0);
+	if (o->corrupt_digest >= 0) {
+		k = purgatory_corrupt_digest(pimg, o->corrupt_digest);
+		if (k < 0)
+			return fail(error, k, "no purgatory region %d to corrupt",
+				    o->corrupt_digest);
+	}
+	img->entry = addr;
+	add_segment(img, CRASH_SEGMENT_PURGATORY, pimg, size, addr, memsz, pimg);
+	pimg = NULL;
+	return 0;
+}
+
+int crash_image_build_from(const struct crash_image_options *o, const struct crash_memory *mem,
+			   const struct elfcorehdr_info *info, const uint8_t *first,
+			   size_t first_size, uint64_t acpi_rsdp, struct crash_image **ret,
+			   char **error)
+{
+	_cleanup_crash_image_ struct crash_image *img = NULL;
+	_cleanup_free_ uint8_t *ehdr = NULL, *bp = NULL;
+	size_t ehdr_size, bp_size;
+	struct segment_layout layout;
+	struct bzimage image;
+	struct mem_range keep;
+	const char *reason = NULL;
+	uint64_t addr, memsz, highest, ram;
+	int k;
+
+	k = bzimage_parse(o->kernel, o->kernel_size, &image, &reason);
+	if (k < 0)
+		return fail(error, k, "kernel image refused: %s", reason);
+
+	img = calloc(1, sizeof(*img));
+	if (!img)
+		return -ENOMEM;
+	segment_layout_init(&layout, &mem->crash);
+
+	img->update_elfcorehdr = o->hotplug && info->hotplug_size > 0;
+	k = elfcorehdr_build(info, &ehdr, &ehdr_size);
+	if (k < 0)
+		return fail(error, k, "cannot build the ELF core header: %s", strerror(-k));
+	memsz = elfcorehdr_memsz(info, ehdr_size, img->update_elfcorehdr);
+	k = place(&layout, CRASH_SEGMENT_ELFCOREHDR, memsz, PAGE_4K, 0, &addr, error);
+	if (k < 0)
+		return k;
+	add_segment(img, CRASH_SEGMENT_ELFCOREHDR, ehdr, ehdr_size, addr, memsz, ehdr);
+	ehdr = NULL;
+
+	k = place(&layout, CRASH_SEGMENT_KERNEL, image.memsz, image.alignment, image.min_address,
+		  &addr, error);
+	if (k < 0)
+		return k;
+	add_segment(img, CRASH_SEGMENT_KERNEL, image.kernel, image.kernel_size, addr, image.memsz,
+		    NULL);
+
+	if (o->initrd && o->initrd_size > 0) {
+		memsz = ALIGN_UP((uint64_t)o->initrd_size, PAGE_4K);
+		k = place(&layout, CRASH_SEGMENT_INITRD, memsz, PAGE_4K, 0, &addr, error);
+		if (k < 0)
+			return k;
+		add_segment(img, CRASH_SEGMENT_INITRD, o->initrd, o->initrd_size, addr, memsz,
+			    NULL);
+	}
+
+	k = build_cmdline(o, &image, img->addr[CRASH_SEGMENT_ELFCOREHDR], acpi_rsdp, &img->cmdline);
+	if (k < 0)
+		return k;
+	keep = (struct mem_range){ img->addr[CRASH_SEGMENT_ELFCOREHDR],
+				   img->addr[CRASH_SEGMENT_ELFCOREHDR] + img->segments[0].memsz -
+					   1 };
+	k = e820_build_crash(mem, &keep, 1, &img->e820);
+	if (k < 0)
+		return fail(error, k, "cannot build the crash kernel's memory map: %s",
+			    strerror(-k));
+
+	memsz = ALIGN_UP(bootparams_segment_size(strlen(img->cmdline), img->e820.count), PAGE_4K);
+	k = place(&layout, CRASH_SEGMENT_BOOT_PARAMS, memsz, PAGE_4K, 0, &addr, error);
+	if (k < 0)
+		return k;
+	k = bootparams_build(
+		&(struct bootparams_config){
+			.image = &image,
+			.addr = addr,
+			.cmdline = img->cmdline,
+			.initrd_addr = img->addr[CRASH_SEGMENT_INITRD],
+			.initrd_size = img->addr[CRASH_SEGMENT_INITRD] ? o->initrd_size : 0,
+			.e820 = &img->e820,
+			.acpi_rsdp = acpi_rsdp,
+			.first = first,
+			.first_size = first_size,
+		},
+		&bp, &bp_size, &reason);
+	if (k < 0)
+		return fail(error, k, "%s", reason ? reason : strerror(-k));
+	add_segment(img, CRASH_SEGMENT_BOOT_PARAMS, bp, bp_size, addr, memsz, bp);
+	bp = NULL;
+	highest = addr + memsz;
+
+	k = add_purgatory(img, o, &layout, error);
+	if (k < 0)
+		return k;
+
+	k = bzimage_check_placement(&image, img->addr[CRASH_SEGMENT_KERNEL], highest,
+				    info->five_level, &reason);
+	if (k < 0)
+		return fail(error, k, "kernel image refused: %s", reason);
+	if (segment_layout_left(&layout) < CONTROL_SLACK)
+		return fail(
+			error, -ENOSPC,
+			"the crash kernel range is full: the kernel needs about 1 MiB more in it "
+			"for its control pages: reserve more with crashkernel=");
+
+	img->flags = KEXEC_ON_CRASH | KEXEC_ARCH_X86_64 |
+		     (img->update_elfcorehdr ? KEXEC_UPDATE_ELFCOREHDR : 0);
+	ram = mem_ranges_total(&mem->ram) - mem_range_size(&mem->crash) -
+	      (mem->has_crash_low ? mem_range_size(&mem->crash_low) : 0);
+	k = kexec_segments_check(img->segments, img->names, img->nr_segments, img->entry,
+				 &(struct kexec_limits){
+					 .crash = &mem->crash,
+					 .crash_low = mem->has_crash_low ? &mem->crash_low : NULL,
+					 .ram_bytes = ram,
+				 },
+				 error);
+	if (k < 0)
+		return k;
+
+	*ret = TAKE_PTR(img);
+	return 0;
+}
+
+int crash_image_build(const struct crash_image_options *o, struct crash_image **ret, char **error)
+{
+	_cleanup_(crash_memory_done) struct crash_memory mem = {};
+	_cleanup_(elfcorehdr_info_done) struct elfcorehdr_info info = {};
+	_cleanup_free_ uint8_t *first = NULL;
+	size_t first_size = 0;
+	uint64_t rsdp = 0;
+	int k;
+
+	k = crash_memory_read(o->root, &mem);
+	if (k == -ENOENT)
+		return fail(error, k,
+			    "no \"Crash kernel\" range in /proc/iomem: boot with crashkernel= "
+			    "(crashcapctl reserve) first");
+	if (k == -EPERM)
+		return fail(error, k, "/proc/iomem shows no addresses: run as root");
+	if (k < 0)
+		return fail(error, k, "cannot read /proc/iomem: %s", strerror(-k));
+
+	k = elfcorehdr_collect(o->root, &mem, &info, error);
+	if (k < 0)
+		return k;
+
+	k = bootparams_read_first(o->root, &first, &first_size);
+	if (k < 0 && k != -ENOENT)
+		log_debug_errno(k, "crash image: first kernel's boot_params unreadable: %m");
+	k = bootparams_read_rsdp(o->root, first, first_size, &rsdp);
+	if (k < 0 && k != -ENOENT)
+		log_debug_errno(k, "crash image: ACPI RSDP unknown: %m");
+
+	return crash_image_build_from(o, &mem, &info, first, first_size, rsdp, ret, error);
+}
+
+int crash_image_load(const struct crash_image *img, char **error)
+{
+	int k = sys_kexec_load(img->entry, img->nr_segments, img->segments, img->flags);
+
+	switch (k) {
+	case 0:
+		return 0;
+	case -EPERM:
+		return fail(
+			error, k,
+			"kexec_load refused: it needs CAP_SYS_BOOT, kernel.kexec_load_disabled must "
+			"be 0, and lockdown (Secure Boot) forbids it: use --method file");
+	case -EBUSY:
+		return fail(error, k,
+			    "kexec_load: the crash kernel is busy (being loaded or used)");
+	case -ENOSYS:
+		return fail(error, k, "kexec_load: the kernel is built without CONFIG_KEXEC");
+	case -EINVAL:
+	case -EADDRNOTAVAIL:
+		return fail(error, k,
+			    "kexec_load refused the segments (%s) although they passed crashcap's "
+			    "checks: please report this",
+			    strerror(-k));
+	default:
+		return fail(error, k, "kexec_load: %s", strerror(-k));
+	}
+}
+
+int crash_image_load_files(const struct crash_image_options *o, const char *kernel_path,
+			   const char *initrd_path, char **error)
+{
+	_cleanup_crash_image_ struct crash_image *img = NULL;
+	_cleanup_free_ char *kernel = NULL, *initrd = NULL;
+	struct crash_image_options opts = *o;
+	size_t kernel_size = 0, initrd_size = 0;
+	int k;
+
+	k = read_full_file(kernel_path, KERNEL_MAX_SIZE, &kernel, &kernel_size);
+	if (k < 0)
+		return fail(error, k, "cannot read the kernel %s: %s", kernel_path, strerror(-k));
+	if (initrd_path) {
+		k = read_full_file(initrd_path, INITRD_MAX_SIZE, &initrd, &initrd_size);
+		if (k < 0)
+			return fail(error, k, "cannot read the initrd %s: %s", initrd_path,
+				    strerror(-k));
+	}
+	opts.kernel = kernel;
+	opts.kernel_size = kernel_size;
+	opts.initrd = initrd;
+	opts.initrd_size = initrd_size;
+
+	k = crash_image_build(&opts, &img, error);
+	if (k < 0)
+		return k;
+	log_debug("crash image: %zu segments, entry 0x%lx, flags 0x%lx, command line \"%s\"",
+		  img->nr_segments, img->entry, img->flags, img->cmdline);
+	return crash_image_load(img, error);
+}
