@@ -51,7 +51,8 @@ static char *read_hostname(struct dump *d, const struct vmcoreinfo *vi)
 	if (dump_read_virt(d, addr + off, names, sizeof(names)) < 0)
 		return NULL;
 	names[0][UTS_LEN - 1] = names[1][UTS_LEN - 1] = 0;
-	if (!streq(names[0], "Linux") || !names[1][0])
+	/* "(none)" is the kernel's default: no hostname was ever set. */
+	if (!streq(names[0], "Linux") || !names[1][0] || streq(names[1], "(none)"))
 		return NULL;
 	return strdup(names[1]);
 }
@@ -192,13 +193,21 @@ static int write_dmesg(struct dump *d, const char *dir)
 {
 	_cleanup_free_ char *path = NULL;
 	_cleanup_fclose_ FILE *f = NULL;
-	int r;
+	int fd, r;
 
 	if (asprintf(&path, "%s/dmesg.txt", dir) < 0)
 		return -ENOMEM;
-	f = fopen(path, "we");
-	if (!f)
+	/* The kernel's log can hold secrets as much as its memory: root only. */
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
 		return negative_errno();
+	f = fdopen(fd, "w");
+	if (!f) {
+		r = negative_errno();
+		close(fd);
+		(void)unlink(path);
+		return r;
+	}
 	r = dmesg_write(d, f);
 	if (r >= 0 && (fflush(f) != 0 || fsync(fileno(f)) < 0))
 		r = negative_errno();
