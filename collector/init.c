@@ -210,9 +210,11 @@ static enum final_action run(double start, char *final_line, size_t len)
 	r = wait_for_target(s.target, INIT_TARGET_TIMEOUT_SEC, &dev);
 	if (r < 0) {
 		snprintf(final_line, len,
-			 "failed: the dump target %s did not appear within %d s; check the "
-			 "modules in the initramfs (%u failed to load)",
-			 s.target, INIT_TARGET_TIMEOUT_SEC, failed);
+			 "failed: the dump target %s did not appear within %d s; check that its "
+			 "disk is attached and its drivers are in the initramfs "
+			 "(crashcapctl rebuild --add-module NAME)%s",
+			 s.target, INIT_TARGET_TIMEOUT_SEC,
+			 failed > 0 ? "; some modules failed to load, see above" : "");
 		return s.failure_action;
 	}
 	r = mount_target(dev);
