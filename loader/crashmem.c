@@ -35,13 +35,19 @@ static int cmp_range(const void *a, const void *b)
 	return x->end < y->end ? -1 : x->end > y->end;
 }
 
+void mem_ranges_sort(struct mem_ranges *l)
+{
+	if (l->count > 0)
+		qsort(l->ranges, l->count, sizeof(*l->ranges), cmp_range);
+}
+
 void mem_ranges_normalize(struct mem_ranges *l)
 {
 	size_t out = 0;
 
 	if (l->count == 0)
 		return;
-	qsort(l->ranges, l->count, sizeof(*l->ranges), cmp_range);
+	mem_ranges_sort(l);
 	for (size_t i = 1; i < l->count; i++) {
 		struct mem_range *last = &l->ranges[out];
 
@@ -83,7 +89,7 @@ int mem_ranges_exclude(struct mem_ranges *l, uint64_t start, uint64_t end)
 				return k;
 		}
 	}
-	qsort(l->ranges, l->count, sizeof(*l->ranges), cmp_range);
+	mem_ranges_sort(l);
 	return 0;
 }
 
@@ -173,7 +179,7 @@ int crash_memory_from_iomem(const struct iomem *io, struct crash_memory *ret)
 		if (k < 0)
 			return k;
 	}
-	mem_ranges_normalize(&m.ram);
+	mem_ranges_sort(&m.ram);
 
 	m.crash = (struct mem_range){ crash.main->start, crash.main->end };
 	if (crash.low) {

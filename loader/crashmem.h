@@ -32,7 +32,9 @@ static inline uint64_t mem_range_size(const struct mem_range *r)
 void mem_ranges_done(struct mem_ranges *l);
 /* Appends [start, end]; -EINVAL when end < start. */
 int mem_ranges_add(struct mem_ranges *l, uint64_t start, uint64_t end);
-/* Sorts by start and merges ranges that overlap or touch. */
+/* Sorts by start (then end). */
+void mem_ranges_sort(struct mem_ranges *l);
+/* Sorts and merges ranges that overlap or touch. */
 void mem_ranges_normalize(struct mem_ranges *l);
 /* Removes [start, end] from every range, splitting where it falls inside one. */
 int mem_ranges_exclude(struct mem_ranges *l, uint64_t start, uint64_t end);
@@ -42,7 +44,8 @@ uint64_t mem_ranges_total(const struct mem_ranges *l);
 int mem_ranges_copy(const struct mem_ranges *from, struct mem_ranges *ret);
 
 struct crash_memory {
-	struct mem_ranges ram; /* "System RAM" (outermost ones only) */
+	/* "System RAM", outermost ones only, sorted, one per resource as the kernel's walk gives them */
+	struct mem_ranges ram;
 	struct mem_ranges acpi; /* "ACPI Tables" */
 	struct mem_ranges nvs; /* "ACPI Non-volatile Storage" */
 	struct mem_ranges reserved; /* "Reserved" (the e820 type; "reserved" on older kernels) */

@@ -76,7 +76,7 @@ int elfcorehdr_parse_cpu_list(const char *s, unsigned **ret_cpus, size_t *ret_n)
 			cpus[n++] = c;
 		}
 		p = end;
-		if (*p == ',')
+		if (*p == ',' && p[1] >= '0' && p[1] <= '9')
 			p++;
 		else if (*p && *p != '\n')
 			return -EINVAL;
@@ -220,7 +220,7 @@ int elfcorehdr_ram_ranges(const struct crash_memory *mem, struct mem_ranges *ret
 	k = mem_ranges_copy(&mem->ram, &ram);
 	if (k < 0)
 		return k;
-	mem_ranges_normalize(&ram);
+	mem_ranges_sort(&ram);
 	/* The first kernel reserves the low 1 MiB and the crash kernel reuses it. */
 	k = mem_ranges_exclude(&ram, 0, LOW_1M - 1);
 	if (k >= 0)
