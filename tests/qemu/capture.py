@@ -15,7 +15,7 @@ class Capture:
 
 
 def capture(name, config_text, mem="1G", crashkernel="256M", raw_copy=False,
-            timeout=300, progress=None, series="6.1"):
+            timeout=300, progress=None, series="6.1", numa_nodes=1):
     c = Capture()
     c.work = os.path.join(guest.BUILD, "qemu", name)
     os.makedirs(c.work, exist_ok=True)
@@ -36,7 +36,7 @@ def capture(name, config_text, mem="1G", crashkernel="256M", raw_copy=False,
         disks.append(c.raw_disk)
     c.run = guest.GuestRun(name, c.work, c.kdir, first, disks, mem=mem,
                            crashkernel=crashkernel, timeout=timeout,
-                           progress=progress).run()
+                           progress=progress, numa_nodes=numa_nodes).run()
     c.dump_dirs = guest.extract_dumps(c.disk, os.path.join(c.work, "out"))
     c.dump_dir = c.dump_dirs[-1] if c.dump_dirs else None
     c.summary = None

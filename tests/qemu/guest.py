@@ -164,8 +164,8 @@ def build_crash_initrd(work, kdir, config_text, raw_copy=False):
     with open(conf, "w") as f:
         f.write(config_text)
     out = os.path.join(work, "initrd-crash.img")
-    r = run([os.path.join(BUILD, "crashcapctl"), "rebuild",
-             "--config", conf, "--output", out,
+    r = run([os.path.join(BUILD, "crashcapctl"), "--config", conf, "rebuild",
+             "--output", out,
              "--kernel-release", release,
              "--modules-dir", os.path.join(kdir, "lib", "modules", release),
              "--collector", os.path.join(BUILD, "crashcap-collect"),
@@ -226,10 +226,11 @@ PHASES = [
 
 class GuestRun:
     def __init__(self, name, work, kdir, initrd, disks, mem="1G",
-                 crashkernel="256M", smp=2, timeout=300, progress=None):
+                 crashkernel="256M", smp=2, timeout=300, progress=None, numa_nodes=1):
         self.name, self.work, self.kdir, self.initrd = name, work, kdir, initrd
         self.disks, self.mem, self.crashkernel = disks, mem, crashkernel
         self.smp, self.timeout, self.progress = smp, timeout, progress
+        self.numa_nodes = numa_nodes
         self.serial_path = os.path.join(work, "serial.log")
         self.lines = []  # (seconds since start, text)
         self.phase_times = {}
@@ -248,6 +249,12 @@ class GuestRun:
                "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
         for d in self.disks:
             cmd += ["-drive", f"file={d},format=raw,if=virtio"]
+        if self.numa_nodes > 1:
+            # Equal nodes, each with its own RAM backend and one CPU.
+            total = int(self.mem[:-1]) << (10 if self.mem.endswith("G") else 0)
+            for n in range(self.numa_nodes):
+                cmd += ["-object", f"memory-backend-ram,id=ram{n},size={total // self.numa_nodes}M",
+                        "-numa", f"node,nodeid={n},memdev=ram{n},cpus={n % self.smp}"]
         return cmd
 
     def run(self):
@@ -363,6 +370,8 @@ def kdumpfile_read(path):
 
 
 def makedumpfile_dmesg(dump, out):
+    if os.path.exists(out):
+        os.unlink(out)  # makedumpfile refuses to overwrite
     r = subprocess.run(["makedumpfile", "--dump-dmesg", dump, out],
                        capture_output=True, text=True)
     text = None
