@@ -54,13 +54,16 @@ STATIC_PKGS := libelf libzstd blkid
 STATIC_LIBS := $(shell $(PKG_CONFIG) --static --libs $(STATIC_PKGS) 2>/dev/null)
 TEST_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
+# A sanitizer build lives in its own folder, so it never mixes with the
+# normal one: build/san/crashcapctl, build/san/tests/...
 ifeq ($(SANITIZE),1)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-OBJ := $(BUILD)/obj-san
+OUT := $(BUILD)/san
 else
 SAN_FLAGS :=
-OBJ := $(BUILD)/obj
+OUT := $(BUILD)
 endif
+OBJ := $(OUT)/obj
 
 ALL_CFLAGS = $(BASE_CFLAGS) $(DYN_CFLAGS) $(CFLAGS) $(SAN_FLAGS)
 
@@ -79,11 +82,11 @@ obj = $(patsubst %.c,$(OBJ)/%.o,$(1))
 
 LIB_A := $(OBJ)/libcrashcap.a
 # The static collector gets its own objects: no sanitizers in a static /init.
-COLLECT_OBJ := $(BUILD)/obj-static
+COLLECT_OBJ := $(OUT)/obj-static
 COLLECT_OBJS := $(patsubst %.c,$(COLLECT_OBJ)/%.o,$(LIB_SRCS) $(COLLECTOR_SRCS) $(COLLECTOR_MAIN))
 
-PROGRAMS := $(BUILD)/crashcapctl $(BUILD)/crashcapd $(BUILD)/crashcap-collect
-TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+PROGRAMS := $(OUT)/crashcapctl $(OUT)/crashcapd $(OUT)/crashcap-collect
+TESTS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(TEST_SRCS))
 
 .SECONDARY:
 .PHONY: all check check-unit check-qemu demo bench install format setup clean tests
@@ -103,19 +106,19 @@ $(LIB_A): $(call obj,$(LIB_SRCS))
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/crashcapctl: $(call obj,loader/crashcapctl.c $(LOADER_SRCS) $(INITRAMFS_SRCS)) $(LIB_A)
+$(OUT)/crashcapctl: $(call obj,loader/crashcapctl.c $(LOADER_SRCS) $(INITRAMFS_SRCS)) $(LIB_A)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(DYN_LIBS)
 
-$(BUILD)/crashcapd: $(call obj,loader/crashcapd.c $(LOADER_SRCS) $(INITRAMFS_SRCS)) $(LIB_A)
+$(OUT)/crashcapd: $(call obj,loader/crashcapd.c $(LOADER_SRCS) $(INITRAMFS_SRCS)) $(LIB_A)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(DYN_LIBS)
 
-$(BUILD)/crashcap-collect: $(COLLECT_OBJS)
+$(OUT)/crashcap-collect: $(COLLECT_OBJS)
 	$(call msg,LINK,$@ (static))
 	$(Q)$(CC) $(CFLAGS) -static -o $@ $^ $(STATIC_LIBS)
 
-$(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(call obj,$(TEST_HELPER_SRCS) $(LOADER_SRCS) $(INITRAMFS_SRCS) $(COLLECTOR_SRCS)) $(LIB_A)
+$(OUT)/tests/%: $(OBJ)/tests/unit/%.o $(call obj,$(TEST_HELPER_SRCS) $(LOADER_SRCS) $(INITRAMFS_SRCS) $(COLLECTOR_SRCS)) $(LIB_A)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(DYN_LIBS) $(TEST_LIBS)
@@ -155,7 +158,7 @@ $(PURGATORY_BLOB): purgatory/blob.S $(PURGATORY_BIN)
 	$(call msg,AS,$@)
 	$(Q)$(CC) -DPURGATORY_BIN='"$(PURGATORY_BIN)"' -c -o $@ $<
 
-$(BUILD)/crashcapctl $(BUILD)/crashcapd $(TESTS): $(PURGATORY_BLOB)
+$(OUT)/crashcapctl $(OUT)/crashcapd $(TESTS): $(PURGATORY_BLOB)
 $(TESTS): $(PURGATORY_DIR)/sha256.o
 
 # make fuzz: the setup-header parser under libFuzzer when clang has it, and
@@ -163,21 +166,23 @@ $(TESTS): $(PURGATORY_DIR)/sha256.o
 # fixtures by default).
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_CORPUS := tests/fixtures/kexec/bzimage
+FUZZ_SRCS := tests/fuzz/fuzz-bzimage.c loader/bzimage.c lib/util.c
+FUZZ_SAN := -g -fsanitize=address,undefined -fno-sanitize-recover=all
 .PHONY: fuzz purgatory-clean
 fuzz: $(FUZZ_DIR)/fuzz-bzimage-standalone
 	$(Q)$(FUZZ_DIR)/fuzz-bzimage-standalone $(FUZZ_CORPUS)/*
 	$(Q)if command -v clang >/dev/null 2>&1 && echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' | \
 		clang -x c -fsanitize=fuzzer -o /dev/null - >/dev/null 2>&1; then \
 		printf '  %-8s %s\n' CLANG $(FUZZ_DIR)/fuzz-bzimage; \
-		clang -g -O1 -fsanitize=fuzzer,address,undefined -DCRASHCAP_LIBFUZZER $(BASE_CFLAGS) \
-			-o $(FUZZ_DIR)/fuzz-bzimage tests/fuzz/fuzz-bzimage.c loader/bzimage.c && \
+		clang -O1 $(FUZZ_SAN) -fsanitize=fuzzer -DCRASHCAP_LIBFUZZER $(BASE_CFLAGS) \
+			-o $(FUZZ_DIR)/fuzz-bzimage $(FUZZ_SRCS) && \
 		echo "fuzz: run $(FUZZ_DIR)/fuzz-bzimage $(FUZZ_CORPUS) (add -max_total_time=60)"; \
 	else echo "fuzz: clang with -fsanitize=fuzzer not found: libFuzzer build skipped"; fi
 
-$(FUZZ_DIR)/fuzz-bzimage-standalone: tests/fuzz/fuzz-bzimage.c loader/bzimage.c loader/bzimage.h
+$(FUZZ_DIR)/fuzz-bzimage-standalone: $(FUZZ_SRCS) loader/bzimage.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) -o $@ tests/fuzz/fuzz-bzimage.c loader/bzimage.c
+	$(Q)$(CC) $(BASE_CFLAGS) -O1 $(FUZZ_SAN) -o $@ $(FUZZ_SRCS)
 
 clean: purgatory-clean
 purgatory-clean:
@@ -193,12 +198,12 @@ setup:
 check:
 	scripts/setup.sh
 	$(MAKE) --no-print-directory tests
-	tests/run-tests.sh --build $(BUILD) $(if $(filter 1,$(SANITIZE)),--unit-only)
+	tests/run-tests.sh --build $(OUT) $(if $(filter 1,$(SANITIZE)),--unit-only)
 
 check-unit:
 	scripts/setup.sh --build-only
 	$(MAKE) --no-print-directory tests
-	tests/run-tests.sh --build $(BUILD) --unit-only
+	tests/run-tests.sh --build $(OUT) --unit-only
 
 demo:
 	scripts/setup.sh
@@ -222,6 +227,7 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/obj-san $(BUILD)/obj-static $(BUILD)/tests $(PROGRAMS)
+	rm -rf $(BUILD)/obj $(BUILD)/obj-static $(BUILD)/san $(BUILD)/tests $(BUILD)/qemu \
+		$(BUILD)/test-logs $(PROGRAMS)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(OUT)/obj $(OUT)/obj-static -name '*.d' 2>/dev/null)
