@@ -184,33 +184,6 @@ static int store_page(struct collect_state *s, uint64_t pfn, const uint8_t *page
 }
 
 /*
- * dump_read_phys() reads a page from one PT_LOAD. PT_LOADs may overlap
- * (vmcores describe the kernel image twice), and when the file is cut short
- * another segment may still hold the page: makedumpfile finds the kernel's
- * page tables and log buffer that way in a truncated vmcore.
- */
-static int read_page_any_segment(struct dump *d, uint64_t paddr, uint8_t *page)
-{
-	size_t n;
-	const struct dump_segment *seg = dump_segments(d, &n);
-
-	for (size_t i = 0; i < n; i++) {
-		uint64_t rel = paddr - seg[i].phys_start;
-		size_t got;
-
-		if (paddr < seg[i].phys_start || rel >= seg[i].mem_size ||
-		    DUMP_PAGE_SIZE > seg[i].mem_size - rel ||
-		    rel + DUMP_PAGE_SIZE > seg[i].file_size)
-			continue;
-		if (pread_full(dump_fd(d), page, DUMP_PAGE_SIZE, (off_t)(seg[i].file_offset + rel),
-			       &got) >= 0 &&
-		    got == DUMP_PAGE_SIZE)
-			return 0;
-	}
-	return -ENODATA;
-}
-
-/*
  * One window of pages. When the window cannot be read as a whole (the cut
  * of a truncated file, a bad page), each page is tried alone and the ones
  * that fail are left out of the dump.
@@ -229,11 +202,9 @@ static int collect_window(struct collect_state *s, uint64_t pfn, size_t n)
 		uint8_t *page = s->window + i * DUMP_PAGE_SIZE;
 
 		if (!whole) {
+			/* The reader tries every PT_LOAD that holds the page. */
 			r = dump_read_phys(s->dump, (pfn + i) * DUMP_PAGE_SIZE, page,
 					   DUMP_PAGE_SIZE);
-			if (r < 0)
-				r = read_page_any_segment(s->dump, (pfn + i) * DUMP_PAGE_SIZE,
-							  page);
 			if (r < 0) {
 				s->unreadable++;
 				continue;

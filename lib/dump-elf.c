@@ -122,7 +122,8 @@ int dump_elf_load(struct dump *d)
 	}
 	if (d->n_segments == 0)
 		log_debug("ELF core has no PT_LOAD segments.");
-	qsort(d->segments, d->n_segments, sizeof(*d->segments), segment_cmp);
+	if (d->n_segments > 1)
+		qsort(d->segments, d->n_segments, sizeof(*d->segments), segment_cmp);
 	if (d->truncated)
 		log_debug("Dump file is %" PRIu64 " bytes, shorter than its headers say.",
 			  d->file_size);
@@ -159,6 +160,27 @@ static const struct dump_segment *find_segment(struct dump *d, uint64_t paddr)
 	return NULL;
 }
 
+/*
+ * Another segment whose bytes in the file hold [paddr, paddr + len). vmcores
+ * describe the kernel image twice (its own PT_LOAD near the start of the file
+ * and the System RAM one around it): when a copy of the file is cut short,
+ * one of the two may still hold what the other lost.
+ */
+static const struct dump_segment *find_segment_in_file(const struct dump *d, uint64_t paddr,
+						       uint64_t len)
+{
+	for (size_t i = 0; i < d->n_segments; i++) {
+		const struct dump_segment *s = &d->segments[i];
+		uint64_t rel = paddr - s->phys_start;
+
+		if (paddr < s->phys_start || rel >= s->file_size || len > s->file_size - rel)
+			continue;
+		if (s->file_offset + rel + len <= d->file_size)
+			return s;
+	}
+	return NULL;
+}
+
 int dump_elf_read_phys(struct dump *d, uint64_t paddr, void *buf, size_t len)
 {
 	uint8_t *out = buf;
@@ -178,8 +200,20 @@ int dump_elf_read_phys(struct dump *d, uint64_t paddr, void *buf, size_t len)
 			r = pread_full(d->fd, out, in_file, s->file_offset + rel, &got);
 			if (r < 0)
 				return r;
-			if (got < in_file)
-				return -ENODATA;
+			if (got < in_file) {
+				const struct dump_segment *other =
+					find_segment_in_file(d, paddr, in_file);
+
+				if (!other || other == s)
+					return -ENODATA;
+				r = pread_full(d->fd, out, in_file,
+					       other->file_offset + (paddr - other->phys_start),
+					       &got);
+				if (r < 0)
+					return r;
+				if (got < in_file)
+					return -ENODATA;
+			}
 		}
 		/* Past p_filesz the segment describes memory the file holds as zeros. */
 		memset(out + in_file, 0, n - in_file);
