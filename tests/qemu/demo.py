@@ -66,13 +66,15 @@ def main():
     print(f"  dump           {c.vmcore}")
     print(f"  also           {', '.join(sorted(os.listdir(c.dump_dir)))}")
     print(f"  kernel         {s.get('kernel_release', c.release)}")
-    print(f"  panic          {s.get('panic_message', '?')}")
+    print(f"  panic          Kernel panic - not syncing: {s.get('panic_message', '?')}")
     print(f"  dump size      {size / 2**20:.1f} MiB for {ram / 2**30:.1f} GiB of guest RAM "
           f"({100.0 * size / ram:.1f}%), dump level {s.get('dump_level_applied', '?')}, "
           f"{s.get('compression', '?')}")
     if secs is not None:
         print(f"  panic -> saved {secs:.1f} s (crash kernel boot + dump, under TCG emulation)")
-    print(f"  dump written   {s.get('dump_seconds', '?')} s inside the crash kernel")
+    if isinstance(s.get("dump_seconds"), (int, float)):
+        print(f"  dump written   {s['dump_seconds']:.1f} s inside the crash kernel "
+              f"(peak memory {s.get('peak_rss_bytes', 0) / 2**20:.1f} MiB)")
     if info:
         print(f"  checked        libkdumpfile reads the dump: {info['sysname']} {info['release']}")
     print(f"  serial log     {c.run.serial_path}")
