@@ -108,7 +108,7 @@ verified:
 	leaq	msg_ok1(%rip), %rdi
 	call	puts
 	movl	%r12d, %edi
-	call	puthex
+	call	putdec
 	leaq	msg_ok2(%rip), %rdi
 	call	puts
 enter:
@@ -134,7 +134,7 @@ mismatch:
 	leaq	msg_bad1(%rip), %rdi
 	call	puts
 	movl	%r12d, %edi
-	call	puthex
+	call	putdec
 	leaq	msg_bad2(%rip), %rdi
 	call	puts
 	movq	PURGATORY_R_START(%rbx), %rdi
@@ -194,6 +194,27 @@ puthex:
 6:	subl	$4, %r12d
 	jns	4b
 	popq	%r12
+	popq	%rbx
+	ret
+
+/* putdec(%edi) in decimal. Clobbers what puts does. */
+putdec:
+	pushq	%rbx
+	subq	$16, %rsp
+	movl	%edi, %eax
+	leaq	15(%rsp), %rbx
+	movb	$0, (%rbx)
+9:	xorl	%edx, %edx
+	movl	$10, %ecx
+	divl	%ecx
+	addb	$'0', %dl
+	decq	%rbx
+	movb	%dl, (%rbx)
+	testl	%eax, %eax
+	jnz	9b
+	movq	%rbx, %rdi
+	call	puts
+	addq	$16, %rsp
 	popq	%rbx
 	ret
 
