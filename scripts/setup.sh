@@ -54,36 +54,63 @@ fi
 
 [ $build_only = 1 ] && { say "build dependencies ready"; exit 0; }
 
-# The guest kernel: Debian 12's default amd64 flavour, whatever release
-# linux-image-amd64 points at today.
-fetch_kernel() {
-	local pkg dest stamp
-	pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-		awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
-	if [ -z "$pkg" ]; then
-		apt-get update -q >/dev/null
-		pkg=$(apt-cache depends linux-image-amd64 |
-			awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
-	fi
-	[ -n "$pkg" ] || { say "cannot find the linux-image package for amd64"; exit 1; }
+# Unpacks linux-image package $1 (fetched with apt-get options $2...) into
+# the cache as kernel-<release>, with modules.dep, and links kernel-<series>.
+unpack_kernel() {
+	local series=$1 pkg=$2
+	shift 2
 	local release=${pkg#linux-image-}
-	dest="$cache/kernel-$release"
-	stamp="$dest/.unpacked"
-	if [ ! -f "$stamp" ]; then
+	local dest="$cache/kernel-$release"
+	if [ ! -f "$dest/.unpacked" ]; then
 		say "fetching guest kernel $pkg"
 		local tmp
 		tmp=$(mktemp -d)
-		chmod 755 "$tmp" # apt downloads as _apt
-		(cd "$tmp" && apt-get download -q "$pkg" >/dev/null)
+		(cd "$tmp" && apt-get -o APT::Sandbox::User=root "$@" download -q "$pkg" >/dev/null)
 		rm -rf "$dest"
 		dpkg -x "$tmp"/*.deb "$dest"
 		rm -rf "$tmp"
 		# Debian's package ships no modules.dep: its postinst runs depmod.
 		depmod -b "$dest" "$release"
-		touch "$stamp"
+		touch "$dest/.unpacked"
 	fi
-	ln -sfn "kernel-$release" "$cache/kernel-6.1"
-	say "guest kernel $release in $dest"
+	ln -sfn "kernel-$release" "$cache/kernel-$series"
+	say "guest kernel $series: $release"
 }
-fetch_kernel
+
+# The package linux-image-amd64 points at, with these apt-get options.
+kernel_package() {
+	apt-cache "$@" depends linux-image-amd64 2>/dev/null |
+		awk '/Depends: linux-image-[0-9]/ {print $2; exit}'
+}
+
+# Debian 12's own kernel (6.1).
+pkg=$(kernel_package)
+if [ -z "$pkg" ]; then
+	apt-get update -q >/dev/null
+	pkg=$(kernel_package)
+fi
+[ -n "$pkg" ] || { say "cannot find the linux-image package for amd64"; exit 1; }
+unpack_kernel 6.1 "$pkg"
+
+# The bookworm-backports kernel (6.12) through a private apt configuration:
+# its own sources list and lists folder, from the same mirror this machine
+# already uses for bookworm. The machine's apt sources stay as they are.
+bpo="$cache/apt-backports"
+mkdir -p "$bpo/lists/partial"
+if [ ! -s "$bpo/sources.list" ]; then
+	mirror=$(apt-cache policy 2>/dev/null |
+		awk '$3 == "bookworm/main" && $2 ~ /^https?:/ {print $2; exit}')
+	[ -n "$mirror" ] || { say "no Debian bookworm mirror in this machine's apt sources"; exit 1; }
+	echo "deb $mirror bookworm-backports main" >"$bpo/sources.list"
+fi
+apt_bpo=(-o APT::Sandbox::User=root -o Dir::Etc::SourceList="$bpo/sources.list" -o Dir::Etc::SourceParts=/dev/null
+	-o Dir::State::Lists="$bpo/lists")
+pkg=""
+[ -n "$(ls "$bpo/lists" 2>/dev/null | grep -v partial)" ] && pkg=$(kernel_package "${apt_bpo[@]}")
+if [ -z "$pkg" ] || [ ! -f "$cache/kernel-${pkg#linux-image-}/.unpacked" ]; then
+	apt-get "${apt_bpo[@]}" update -q >/dev/null
+	pkg=$(kernel_package "${apt_bpo[@]}")
+fi
+[ -n "$pkg" ] || { say "cannot find the bookworm-backports kernel package"; exit 1; }
+unpack_kernel 6.12 "$pkg" "${apt_bpo[@]}"
 say "ready"
