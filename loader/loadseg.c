@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "crashimage.h"
+#include "loadseg.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -21,10 +21,10 @@
 #define KERNEL_MAX_SIZE (512ULL << 20)
 #define INITRD_MAX_SIZE (4ULL << 30)
 
-static const char *const segment_names[_CRASH_SEGMENT_MAX] = {
-	[CRASH_SEGMENT_ELFCOREHDR] = "elfcorehdr", [CRASH_SEGMENT_KERNEL] = "kernel",
-	[CRASH_SEGMENT_INITRD] = "initrd",	   [CRASH_SEGMENT_BOOT_PARAMS] = "boot_params",
-	[CRASH_SEGMENT_PURGATORY] = "purgatory",
+static const char *const segment_names[_LOADSEG_MAX] = {
+	[LOADSEG_ELFCOREHDR] = "elfcorehdr", [LOADSEG_KERNEL] = "kernel",
+	[LOADSEG_INITRD] = "initrd",	     [LOADSEG_BOOT_PARAMS] = "boot_params",
+	[LOADSEG_PURGATORY] = "purgatory",
 };
 
 static int fail(char **error, int r, const char *fmt, ...) _printf_(3, 4);
@@ -45,7 +45,7 @@ static int fail(char **error, int r, const char *fmt, ...)
 	return r;
 }
 
-struct crash_image *crash_image_free(struct crash_image *img)
+struct loadseg_image *loadseg_image_free(struct loadseg_image *img)
 {
 	if (!img)
 		return NULL;
@@ -57,7 +57,7 @@ struct crash_image *crash_image_free(struct crash_image *img)
 	return NULL;
 }
 
-static void add_segment(struct crash_image *img, enum crash_segment kind, const void *buf,
+static void add_segment(struct loadseg_image *img, enum loadseg_segment kind, const void *buf,
 			size_t bufsz, uint64_t addr, uint64_t memsz, uint8_t *owned)
 {
 	size_t i = img->nr_segments++;
@@ -73,8 +73,8 @@ static void add_segment(struct crash_image *img, enum crash_segment kind, const 
 	img->addr[kind] = addr;
 }
 
-static int place(struct segment_layout *l, enum crash_segment kind, uint64_t memsz, uint64_t align,
-		 uint64_t min_addr, uint64_t *ret, char **error)
+static int place(struct segment_layout *l, enum loadseg_segment kind, uint64_t memsz,
+		 uint64_t align, uint64_t min_addr, uint64_t *ret, char **error)
 {
 	char need[32], range[32];
 	int k = segment_layout_take(l, memsz, align, min_addr, ret);
@@ -89,7 +89,7 @@ static int place(struct segment_layout *l, enum crash_segment kind, uint64_t mem
 	return k;
 }
 
-static int build_cmdline(const struct crash_image_options *o, const struct bzimage *image,
+static int build_cmdline(const struct loadseg_options *o, const struct bzimage *image,
 			 uint64_t elfcorehdr, uint64_t acpi_rsdp, char **ret)
 {
 	_cleanup_free_ char *rsdp = NULL;
@@ -108,7 +108,7 @@ static int build_cmdline(const struct crash_image_options *o, const struct bzima
 	return 0;
 }
 
-static int add_purgatory(struct crash_image *img, const struct crash_image_options *o,
+static int add_purgatory(struct loadseg_image *img, const struct loadseg_options *o,
 			 struct segment_layout *l, char **error)
 {
 	_cleanup_free_ uint8_t *pimg = NULL;
@@ -120,14 +120,14 @@ static int add_purgatory(struct crash_image *img, const struct crash_image_optio
 	if (k < 0)
 		return fail(error, k, "the built-in purgatory is damaged");
 	memsz = ALIGN_UP((uint64_t)size, PAGE_4K);
-	k = place(l, CRASH_SEGMENT_PURGATORY, memsz, PAGE_4K, 0, &addr, error);
+	k = place(l, LOADSEG_PURGATORY, memsz, PAGE_4K, 0, &addr, error);
 	if (k < 0)
 		return k;
 
 	/* Every segment but the purgatory itself, and the elfcorehdr when the kernel rewrites it. */
 	for (size_t i = 0; i < img->nr_segments; i++) {
 		if (img->update_elfcorehdr &&
-		    (uintptr_t)img->segments[i].mem == img->addr[CRASH_SEGMENT_ELFCOREHDR])
+		    (uintptr_t)img->segments[i].mem == img->addr[LOADSEG_ELFCOREHDR])
 			continue;
 		k = purgatory_add_region(pimg, (uintptr_t)img->segments[i].mem,
 					 img->segments[i].buf, img->segments[i].bufsz);
@@ -135,8 +135,8 @@ static int add_purgatory(struct crash_image *img, const struct crash_image_optio
 			return k;
 		img->nr_digests++;
 	}
-	purgatory_set_entry(pimg, img->addr[CRASH_SEGMENT_KERNEL] + BZIMAGE_ENTRY64_OFFSET,
-			    img->addr[CRASH_SEGMENT_BOOT_PARAMS],
+	purgatory_set_entry(pimg, img->addr[LOADSEG_KERNEL] + BZIMAGE_ENTRY64_OFFSET,
+			    img->addr[LOADSEG_BOOT_PARAMS],
 			    o->purgatory_verbose ? PURGATORY_FLAG_VERBOSE : 0);
 	if (o->corrupt_digest >= 0) {
 		k = purgatory_corrupt_digest(pimg, o->corrupt_digest);
@@ -145,17 +145,16 @@ static int add_purgatory(struct crash_image *img, const struct crash_image_optio
 				    o->corrupt_digest);
 	}
 	img->entry = addr;
-	add_segment(img, CRASH_SEGMENT_PURGATORY, pimg, size, addr, memsz, pimg);
+	add_segment(img, LOADSEG_PURGATORY, pimg, size, addr, memsz, pimg);
 	pimg = NULL;
 	return 0;
 }
 
-int crash_image_build_from(const struct crash_image_options *o, const struct crash_memory *mem,
-			   const struct elfcorehdr_info *info, const uint8_t *first,
-			   size_t first_size, uint64_t acpi_rsdp, struct crash_image **ret,
-			   char **error)
+int loadseg_build_from(const struct loadseg_options *o, const struct crash_memory *mem,
+		       const struct elfcorehdr_info *info, const uint8_t *first, size_t first_size,
+		       uint64_t acpi_rsdp, struct loadseg_image **ret, char **error)
 {
-	_cleanup_crash_image_ struct crash_image *img = NULL;
+	_cleanup_loadseg_image_ struct loadseg_image *img = NULL;
 	_cleanup_free_ uint8_t *ehdr = NULL, *bp = NULL;
 	size_t ehdr_size, bp_size;
 	struct segment_layout layout;
@@ -179,41 +178,38 @@ int crash_image_build_from(const struct crash_image_options *o, const struct cra
 	if (k < 0)
 		return fail(error, k, "cannot build the ELF core header: %s", strerror(-k));
 	memsz = elfcorehdr_memsz(info, ehdr_size, img->update_elfcorehdr);
-	k = place(&layout, CRASH_SEGMENT_ELFCOREHDR, memsz, PAGE_4K, 0, &addr, error);
+	k = place(&layout, LOADSEG_ELFCOREHDR, memsz, PAGE_4K, 0, &addr, error);
 	if (k < 0)
 		return k;
-	add_segment(img, CRASH_SEGMENT_ELFCOREHDR, ehdr, ehdr_size, addr, memsz, ehdr);
+	add_segment(img, LOADSEG_ELFCOREHDR, ehdr, ehdr_size, addr, memsz, ehdr);
 	ehdr = NULL;
 
-	k = place(&layout, CRASH_SEGMENT_KERNEL, image.memsz, image.alignment, image.min_address,
-		  &addr, error);
+	k = place(&layout, LOADSEG_KERNEL, image.memsz, image.alignment, image.min_address, &addr,
+		  error);
 	if (k < 0)
 		return k;
-	add_segment(img, CRASH_SEGMENT_KERNEL, image.kernel, image.kernel_size, addr, image.memsz,
-		    NULL);
+	add_segment(img, LOADSEG_KERNEL, image.kernel, image.kernel_size, addr, image.memsz, NULL);
 
 	if (o->initrd && o->initrd_size > 0) {
 		memsz = ALIGN_UP((uint64_t)o->initrd_size, PAGE_4K);
-		k = place(&layout, CRASH_SEGMENT_INITRD, memsz, PAGE_4K, 0, &addr, error);
+		k = place(&layout, LOADSEG_INITRD, memsz, PAGE_4K, 0, &addr, error);
 		if (k < 0)
 			return k;
-		add_segment(img, CRASH_SEGMENT_INITRD, o->initrd, o->initrd_size, addr, memsz,
-			    NULL);
+		add_segment(img, LOADSEG_INITRD, o->initrd, o->initrd_size, addr, memsz, NULL);
 	}
 
-	k = build_cmdline(o, &image, img->addr[CRASH_SEGMENT_ELFCOREHDR], acpi_rsdp, &img->cmdline);
+	k = build_cmdline(o, &image, img->addr[LOADSEG_ELFCOREHDR], acpi_rsdp, &img->cmdline);
 	if (k < 0)
 		return k;
-	keep = (struct mem_range){ img->addr[CRASH_SEGMENT_ELFCOREHDR],
-				   img->addr[CRASH_SEGMENT_ELFCOREHDR] + img->segments[0].memsz -
-					   1 };
+	keep = (struct mem_range){ img->addr[LOADSEG_ELFCOREHDR],
+				   img->addr[LOADSEG_ELFCOREHDR] + img->segments[0].memsz - 1 };
 	k = e820_build_crash(mem, &keep, 1, &img->e820);
 	if (k < 0)
 		return fail(error, k, "cannot build the crash kernel's memory map: %s",
 			    strerror(-k));
 
 	memsz = ALIGN_UP(bootparams_segment_size(strlen(img->cmdline), img->e820.count), PAGE_4K);
-	k = place(&layout, CRASH_SEGMENT_BOOT_PARAMS, memsz, PAGE_4K, 0, &addr, error);
+	k = place(&layout, LOADSEG_BOOT_PARAMS, memsz, PAGE_4K, 0, &addr, error);
 	if (k < 0)
 		return k;
 	k = bootparams_build(
@@ -221,8 +217,8 @@ int crash_image_build_from(const struct crash_image_options *o, const struct cra
 			.image = &image,
 			.addr = addr,
 			.cmdline = img->cmdline,
-			.initrd_addr = img->addr[CRASH_SEGMENT_INITRD],
-			.initrd_size = img->addr[CRASH_SEGMENT_INITRD] ? o->initrd_size : 0,
+			.initrd_addr = img->addr[LOADSEG_INITRD],
+			.initrd_size = img->addr[LOADSEG_INITRD] ? o->initrd_size : 0,
 			.e820 = &img->e820,
 			.acpi_rsdp = acpi_rsdp,
 			.first = first,
@@ -231,7 +227,7 @@ int crash_image_build_from(const struct crash_image_options *o, const struct cra
 		&bp, &bp_size, &reason);
 	if (k < 0)
 		return fail(error, k, "%s", reason ? reason : strerror(-k));
-	add_segment(img, CRASH_SEGMENT_BOOT_PARAMS, bp, bp_size, addr, memsz, bp);
+	add_segment(img, LOADSEG_BOOT_PARAMS, bp, bp_size, addr, memsz, bp);
 	bp = NULL;
 	highest = addr + memsz;
 
@@ -239,8 +235,8 @@ int crash_image_build_from(const struct crash_image_options *o, const struct cra
 	if (k < 0)
 		return k;
 
-	k = bzimage_check_placement(&image, img->addr[CRASH_SEGMENT_KERNEL], highest,
-				    info->five_level, &reason);
+	k = bzimage_check_placement(&image, img->addr[LOADSEG_KERNEL], highest, info->five_level,
+				    &reason);
 	if (k < 0)
 		return fail(error, k, "kernel image refused: %s", reason);
 	if (segment_layout_left(&layout) < CONTROL_SLACK)
@@ -267,7 +263,7 @@ int crash_image_build_from(const struct crash_image_options *o, const struct cra
 	return 0;
 }
 
-int crash_image_build(const struct crash_image_options *o, struct crash_image **ret, char **error)
+int loadseg_build(const struct loadseg_options *o, struct loadseg_image **ret, char **error)
 {
 	_cleanup_(crash_memory_done) struct crash_memory mem = {};
 	_cleanup_(elfcorehdr_info_done) struct elfcorehdr_info info = {};
@@ -297,10 +293,10 @@ int crash_image_build(const struct crash_image_options *o, struct crash_image **
 	if (k < 0 && k != -ENOENT)
 		log_debug_errno(k, "crash image: ACPI RSDP unknown: %m");
 
-	return crash_image_build_from(o, &mem, &info, first, first_size, rsdp, ret, error);
+	return loadseg_build_from(o, &mem, &info, first, first_size, rsdp, ret, error);
 }
 
-int crash_image_load(const struct crash_image *img, char **error)
+int loadseg_load(const struct loadseg_image *img, char **error)
 {
 	int k = sys_kexec_load(img->entry, img->nr_segments, img->segments, img->flags);
 
@@ -328,12 +324,12 @@ int crash_image_load(const struct crash_image *img, char **error)
 	}
 }
 
-int crash_image_load_files(const struct crash_image_options *o, const char *kernel_path,
-			   const char *initrd_path, char **error)
+int loadseg_load_files(const struct loadseg_options *o, const char *kernel_path,
+		       const char *initrd_path, char **error)
 {
-	_cleanup_crash_image_ struct crash_image *img = NULL;
+	_cleanup_loadseg_image_ struct loadseg_image *img = NULL;
 	_cleanup_free_ char *kernel = NULL, *initrd = NULL;
-	struct crash_image_options opts = *o;
+	struct loadseg_options opts = *o;
 	size_t kernel_size = 0, initrd_size = 0;
 	int k;
 
@@ -351,10 +347,10 @@ int crash_image_load_files(const struct crash_image_options *o, const char *kern
 	opts.initrd = initrd;
 	opts.initrd_size = initrd_size;
 
-	k = crash_image_build(&opts, &img, error);
+	k = loadseg_build(&opts, &img, error);
 	if (k < 0)
 		return k;
 	log_debug("crash image: %zu segments, entry 0x%lx, flags 0x%lx, command line \"%s\"",
 		  img->nr_segments, img->entry, img->flags, img->cmdline);
-	return crash_image_load(img, error);
+	return loadseg_load(img, error);
 }

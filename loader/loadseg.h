@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * A crash kernel image for kexec_load(KEXEC_ON_CRASH), built entirely in
+ * Loading the crash kernel with kexec_load(KEXEC_ON_CRASH): the image built entirely in
  * user space: the bzImage's protected-mode kernel, the initrd, boot_params
  * with the command line and the crash kernel's e820 map, the elfcorehdr
  * describing the panicked kernel, and the purgatory that checks all of it
@@ -20,7 +20,7 @@
 #include "e820.h"
 #include "elfcorehdr.h"
 
-struct crash_image_options {
+struct loadseg_options {
 	const char *root; /* where /proc and /sys are read: NULL or "/" for the system */
 	const void *kernel; /* the bzImage file's bytes */
 	size_t kernel_size;
@@ -34,35 +34,35 @@ struct crash_image_options {
 	int corrupt_digest;
 };
 
-enum crash_segment {
-	CRASH_SEGMENT_ELFCOREHDR,
-	CRASH_SEGMENT_KERNEL,
-	CRASH_SEGMENT_INITRD,
-	CRASH_SEGMENT_BOOT_PARAMS,
-	CRASH_SEGMENT_PURGATORY,
-	_CRASH_SEGMENT_MAX,
+enum loadseg_segment {
+	LOADSEG_ELFCOREHDR,
+	LOADSEG_KERNEL,
+	LOADSEG_INITRD,
+	LOADSEG_BOOT_PARAMS,
+	LOADSEG_PURGATORY,
+	_LOADSEG_MAX,
 };
 
-struct crash_image {
+struct loadseg_image {
 	struct kexec_segment segments[KEXEC_SEGMENT_MAX];
 	const char *names[KEXEC_SEGMENT_MAX];
 	uint8_t *owned[KEXEC_SEGMENT_MAX]; /* buffers this image frees */
 	size_t nr_segments;
 	unsigned long entry; /* the purgatory */
 	unsigned long flags; /* for kexec_load */
-	uint64_t addr[_CRASH_SEGMENT_MAX]; /* where each part went; 0 for no initrd */
+	uint64_t addr[_LOADSEG_MAX]; /* where each part went; 0 for no initrd */
 	char *cmdline; /* as the crash kernel gets it */
 	struct e820_table e820; /* as the crash kernel gets it */
 	bool update_elfcorehdr; /* KEXEC_UPDATE_ELFCOREHDR is in flags */
 	unsigned nr_digests; /* regions the purgatory checks */
 };
 
-struct crash_image *crash_image_free(struct crash_image *img);
-static inline void crash_image_freep(struct crash_image **p)
+struct loadseg_image *loadseg_image_free(struct loadseg_image *img);
+static inline void loadseg_image_freep(struct loadseg_image **p)
 {
-	crash_image_free(*p);
+	loadseg_image_free(*p);
 }
-#define _cleanup_crash_image_ _cleanup_(crash_image_freep)
+#define _cleanup_loadseg_image_ _cleanup_(loadseg_image_freep)
 
 /*
  * Builds the image from facts already gathered (tests pass them by hand).
@@ -70,21 +70,20 @@ static inline void crash_image_freep(struct crash_image **p)
  * when unknown. The image points into o->kernel and o->initrd: keep them
  * until it is loaded. *error gets a one-line message on failure.
  */
-int crash_image_build_from(const struct crash_image_options *o, const struct crash_memory *mem,
-			   const struct elfcorehdr_info *info, const uint8_t *first,
-			   size_t first_size, uint64_t acpi_rsdp, struct crash_image **ret,
-			   char **error);
+int loadseg_build_from(const struct loadseg_options *o, const struct crash_memory *mem,
+		       const struct elfcorehdr_info *info, const uint8_t *first, size_t first_size,
+		       uint64_t acpi_rsdp, struct loadseg_image **ret, char **error);
 
 /* The same, reading /proc/iomem, sysfs and /proc/kcore under o->root. */
-int crash_image_build(const struct crash_image_options *o, struct crash_image **ret, char **error);
+int loadseg_build(const struct loadseg_options *o, struct loadseg_image **ret, char **error);
 
 /* kexec_load() through the syscall seam; *error explains a refusal. */
-int crash_image_load(const struct crash_image *img, char **error);
+int loadseg_load(const struct loadseg_image *img, char **error);
 
 /*
  * What `crashcapctl load --method segments` does, in one call: reads the
  * kernel and initrd (initrd_path may be NULL), builds, checks and loads.
  * o->kernel and o->initrd are ignored.
  */
-int crash_image_load_files(const struct crash_image_options *o, const char *kernel_path,
-			   const char *initrd_path, char **error);
+int loadseg_load_files(const struct loadseg_options *o, const char *kernel_path,
+		       const char *initrd_path, char **error);

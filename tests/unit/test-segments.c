@@ -13,7 +13,7 @@
 
 #include "kexec_syscall.h"
 #include "loader/bootparams.h"
-#include "loader/crashimage.h"
+#include "loader/loadseg.h"
 #include "loader/purgatory.h"
 #include "loader/segments.h"
 #include "loader/sha256.h"
@@ -240,12 +240,12 @@ static uint8_t *initrd_image(size_t size)
 	return b;
 }
 
-static uint64_t seg_mem(const struct crash_image *img, size_t i)
+static uint64_t seg_mem(const struct loadseg_image *img, size_t i)
 {
 	return (uintptr_t)img->segments[i].mem;
 }
 
-static void assert_digests(const struct crash_image *img, bool skip_elfcorehdr)
+static void assert_digests(const struct loadseg_image *img, bool skip_elfcorehdr)
 {
 	size_t psize = img->segments[img->nr_segments - 1].bufsz;
 	const uint8_t *pimg = img->segments[img->nr_segments - 1].buf;
@@ -253,8 +253,8 @@ static void assert_digests(const struct crash_image *img, bool skip_elfcorehdr)
 	unsigned r = 0;
 
 	assert_int_equal(purgatory_get_params(pimg, psize, &p), 0);
-	assert_int_equal(p.kernel_entry, img->addr[CRASH_SEGMENT_KERNEL] + 0x200);
-	assert_int_equal(p.boot_params, img->addr[CRASH_SEGMENT_BOOT_PARAMS]);
+	assert_int_equal(p.kernel_entry, img->addr[LOADSEG_KERNEL] + 0x200);
+	assert_int_equal(p.boot_params, img->addr[LOADSEG_BOOT_PARAMS]);
 	for (size_t i = 0; i + 1 < img->nr_segments; i++) {
 		uint8_t d[32];
 
@@ -272,13 +272,13 @@ static void assert_digests(const struct crash_image *img, bool skip_elfcorehdr)
 
 static void test_image_qemu(void **state)
 {
-	_cleanup_crash_image_ struct crash_image *img = NULL;
+	_cleanup_loadseg_image_ struct loadseg_image *img = NULL;
 	_cleanup_free_ char *error = NULL;
 	size_t ksize;
 	_cleanup_free_ uint8_t *kernel = kernel_image(0x020f, 0x7f, &ksize);
 	_cleanup_free_ uint8_t *initrd = initrd_image(MIB + 5);
 	const struct x86_boot_params *bp;
-	struct crash_image_options o = {
+	struct loadseg_options o = {
 		.root = QEMU,
 		.kernel = kernel,
 		.kernel_size = ksize,
@@ -289,7 +289,7 @@ static void test_image_qemu(void **state)
 		.corrupt_digest = -1,
 	};
 
-	assert_int_equal(crash_image_build(&o, &img, &error), 0);
+	assert_int_equal(loadseg_build(&o, &img, &error), 0);
 	assert_null(error);
 	assert_int_equal(img->nr_segments, 5);
 	assert_string_equal(img->names[0], "elfcorehdr");
@@ -328,7 +328,7 @@ static void test_image_qemu(void **state)
 	assert_int_equal(bp->e820_table[1].size, 0xffff000);
 
 	/* "Load" it: the fake sees exactly the image. */
-	assert_int_equal(crash_image_load(img, &error), 0);
+	assert_int_equal(loadseg_load(img, &error), 0);
 	assert_int_equal(seen.calls, 1);
 	assert_int_equal(seen.entry, img->entry);
 	assert_int_equal(seen.nr, 5);
@@ -338,31 +338,31 @@ static void test_image_qemu(void **state)
 
 static void test_image_refusals(void **state)
 {
-	_cleanup_crash_image_ struct crash_image *img = NULL;
+	_cleanup_loadseg_image_ struct loadseg_image *img = NULL;
 	_cleanup_free_ char *error = NULL;
 	size_t ksize;
 	_cleanup_free_ uint8_t *no5 = kernel_image(0x020f, 0x1f, &ksize);
 	_cleanup_free_ uint8_t *no4g = kernel_image(0x020f, 0x7d, &ksize);
 	_cleanup_free_ uint8_t *old = kernel_image(0x020b, 0x7f, &ksize);
-	struct crash_image_options o = { .root = QEMU, .corrupt_digest = -1 };
+	struct loadseg_options o = { .root = QEMU, .corrupt_digest = -1 };
 
 	o.kernel = old;
 	o.kernel_size = ksize;
-	assert_int_equal(crash_image_build(&o, &img, &error), -ENOEXEC);
+	assert_int_equal(loadseg_build(&o, &img, &error), -ENOEXEC);
 	assert_string_equal(error,
 			    "kernel image refused: boot protocol older than 2.12 (kernel "
 			    "before 3.8): no 64-bit entry point to start it from kexec_load");
 
 	/* The QEMU guest runs with 5-level paging: an image without XLF_5LEVEL cannot start. */
 	o.kernel = no5;
-	assert_int_equal(crash_image_build(&o, &img, &error), -EINVAL);
+	assert_int_equal(loadseg_build(&o, &img, &error), -EINVAL);
 	assert_string_equal(error, "kernel image refused: the running kernel uses 5-level paging "
 				   "and the image cannot start in it (XLF_5LEVEL not set)");
 
 	/* Above 4 GiB without XLF_CAN_BE_LOADED_ABOVE_4G */
 	o.root = NUMA;
 	o.kernel = no4g;
-	assert_int_equal(crash_image_build(&o, &img, &error), -EINVAL);
+	assert_int_equal(loadseg_build(&o, &img, &error), -EINVAL);
 	assert_string_equal(error,
 			    "kernel image refused: the crash kernel range is above 4 GiB "
 			    "but the image cannot be loaded there (XLF_CAN_BE_LOADED_ABOVE_4G "
@@ -370,24 +370,24 @@ static void test_image_refusals(void **state)
 
 	o.kernel = no5; /* fine on the 4-level server */
 	o.corrupt_digest = 7;
-	assert_int_equal(crash_image_build(&o, &img, &error), -ENOENT);
+	assert_int_equal(loadseg_build(&o, &img, &error), -ENOENT);
 	assert_string_equal(error, "no purgatory region 7 to corrupt");
 	assert_null(img);
 
 	o.root = "tests/fixtures/roots/no-reservation";
-	assert_int_equal(crash_image_build(&o, &img, &error), -ENOENT);
+	assert_int_equal(loadseg_build(&o, &img, &error), -ENOENT);
 	assert_string_equal(error, "no \"Crash kernel\" range in /proc/iomem: boot with "
 				   "crashkernel= (crashcapctl reserve) first");
 }
 
 static void test_image_high_low_hotplug(void **state)
 {
-	_cleanup_crash_image_ struct crash_image *img = NULL, *plain = NULL;
+	_cleanup_loadseg_image_ struct loadseg_image *img = NULL, *plain = NULL;
 	size_t ksize;
 	_cleanup_free_ uint8_t *kernel = kernel_image(0x020f, 0x7f, &ksize);
 	_cleanup_free_ uint8_t *initrd = initrd_image(3 * MIB);
 	const struct x86_boot_params *bp;
-	struct crash_image_options o = {
+	struct loadseg_options o = {
 		.root = NUMA,
 		.kernel = kernel,
 		.kernel_size = ksize,
@@ -398,7 +398,7 @@ static void test_image_high_low_hotplug(void **state)
 		.corrupt_digest = -1,
 	};
 
-	assert_int_equal(crash_image_build(&o, &img, NULL), 0);
+	assert_int_equal(loadseg_build(&o, &img, NULL), 0);
 	/* Everything in the high range; the low one only shows up as RAM in the e820. */
 	for (size_t i = 0; i < img->nr_segments; i++) {
 		assert_true(seg_mem(img, i) >= 0x1040000000);
@@ -425,7 +425,7 @@ static void test_image_high_low_hotplug(void **state)
 
 	/* Without hotplug: no flag, a one-page header, and the digest covers it. */
 	o.hotplug = false;
-	assert_int_equal(crash_image_build(&o, &plain, NULL), 0);
+	assert_int_equal(loadseg_build(&o, &plain, NULL), 0);
 	assert_int_equal(plain->flags, KEXEC_ON_CRASH | KEXEC_ARCH_X86_64);
 	assert_int_equal(plain->segments[0].memsz, 0x1000);
 	assert_digests(plain, false);
@@ -434,33 +434,33 @@ static void test_image_high_low_hotplug(void **state)
 
 static void test_image_old_protocol_rsdp(void **state)
 {
-	_cleanup_crash_image_ struct crash_image *img = NULL;
+	_cleanup_loadseg_image_ struct loadseg_image *img = NULL;
 	size_t ksize;
 	_cleanup_free_ uint8_t *kernel = kernel_image(0x020d, 0x7f, &ksize);
-	struct crash_image_options o = {
+	struct loadseg_options o = {
 		.root = NUMA, .kernel = kernel, .kernel_size = ksize, .corrupt_digest = -1
 	};
 
 	/* 2.13 has no acpi_rsdp_addr: the command line carries it; no initrd at all. */
-	assert_int_equal(crash_image_build(&o, &img, NULL), 0);
+	assert_int_equal(loadseg_build(&o, &img, NULL), 0);
 	assert_string_equal(img->cmdline, "elfcorehdr=0x1040000000 acpi_rsdp=0x723fe014");
 	assert_int_equal(img->nr_segments, 4);
-	assert_int_equal(img->addr[CRASH_SEGMENT_INITRD], 0);
+	assert_int_equal(img->addr[LOADSEG_INITRD], 0);
 	assert_string_equal(img->names[2], "boot_params");
 }
 
 static void test_image_many_e820(void **state)
 {
-	_cleanup_crash_image_ struct crash_image *img = NULL;
+	_cleanup_loadseg_image_ struct loadseg_image *img = NULL;
 	size_t ksize;
 	_cleanup_free_ uint8_t *kernel = kernel_image(0x020f, 0x7f, &ksize);
 	const struct x86_boot_params *bp;
 	const struct x86_setup_data *sd;
-	struct crash_image_options o = {
+	struct loadseg_options o = {
 		.root = MANY, .kernel = kernel, .kernel_size = ksize, .corrupt_digest = -1
 	};
 
-	assert_int_equal(crash_image_build(&o, &img, NULL), 0);
+	assert_int_equal(loadseg_build(&o, &img, NULL), 0);
 	assert_int_equal(img->e820.count, 154);
 	bp = img->segments[2].buf;
 	assert_int_equal(bp->e820_entries, 128);
@@ -473,50 +473,48 @@ static void test_image_many_e820(void **state)
 
 static void test_image_too_small(void **state)
 {
-	_cleanup_crash_image_ struct crash_image *img = NULL;
+	_cleanup_loadseg_image_ struct loadseg_image *img = NULL;
 	_cleanup_(crash_memory_done) struct crash_memory m = {};
 	_cleanup_(elfcorehdr_info_done) struct elfcorehdr_info info = {};
 	_cleanup_free_ char *error = NULL;
 	size_t ksize;
 	_cleanup_free_ uint8_t *kernel = kernel_image(0x020f, 0x7f, &ksize);
-	struct crash_image_options o = { .kernel = kernel,
-					 .kernel_size = ksize,
-					 .corrupt_digest = -1 };
+	struct loadseg_options o = { .kernel = kernel, .kernel_size = ksize, .corrupt_digest = -1 };
 
 	assert_int_equal(crash_memory_read(QEMU, &m), 0);
 	assert_int_equal(elfcorehdr_collect(QEMU, &m, &info, NULL), 0);
 
 	m.crash = (struct mem_range){ 0x20000000, 0x21ffffff }; /* 32 MiB */
-	assert_int_equal(crash_image_build_from(&o, &m, &info, NULL, 0, 0, &img, &error), -ENOSPC);
+	assert_int_equal(loadseg_build_from(&o, &m, &info, NULL, 0, 0, &img, &error), -ENOSPC);
 	assert_string_equal(error,
 			    "the crash kernel range (32.0 MiB at 0x20000000) has no room "
 			    "left for the kernel (63.6 MiB): reserve more with crashkernel=");
 
 	/* Room for every segment but not for the kernel's control pages. */
 	m.crash = (struct mem_range){ 0x20000000, 0x20000000 + 0x200000 + 0x3f98000 + 0x4000 - 1 };
-	assert_int_equal(crash_image_build_from(&o, &m, &info, NULL, 0, 0, &img, &error), -ENOSPC);
+	assert_int_equal(loadseg_build_from(&o, &m, &info, NULL, 0, 0, &img, &error), -ENOSPC);
 	assert_string_equal(error,
 			    "the crash kernel range is full: the kernel needs about 1 MiB "
 			    "more in it for its control pages: reserve more with crashkernel=");
 	m.crash.end += MIB;
-	assert_int_equal(crash_image_build_from(&o, &m, &info, NULL, 0, 0, &img, &error), 0);
+	assert_int_equal(loadseg_build_from(&o, &m, &info, NULL, 0, 0, &img, &error), 0);
 }
 
 static void test_image_corrupt_digest(void **state)
 {
-	_cleanup_crash_image_ struct crash_image *img = NULL, *good = NULL;
+	_cleanup_loadseg_image_ struct loadseg_image *img = NULL, *good = NULL;
 	size_t ksize;
 	_cleanup_free_ uint8_t *kernel = kernel_image(0x020f, 0x7f, &ksize);
-	struct crash_image_options o = {
+	struct loadseg_options o = {
 		.root = QEMU, .kernel = kernel, .kernel_size = ksize, .corrupt_digest = -1
 	};
 	struct purgatory_params a, b;
 	size_t n;
 
-	assert_int_equal(crash_image_build(&o, &good, NULL), 0);
+	assert_int_equal(loadseg_build(&o, &good, NULL), 0);
 	o.corrupt_digest = 1;
 	o.purgatory_verbose = true;
-	assert_int_equal(crash_image_build(&o, &img, NULL), 0);
+	assert_int_equal(loadseg_build(&o, &img, NULL), 0);
 	n = img->nr_segments - 1;
 	assert_int_equal(purgatory_get_params(good->segments[n].buf, good->segments[n].bufsz, &a),
 			 0);
@@ -530,26 +528,26 @@ static void test_image_corrupt_digest(void **state)
 
 static void test_load_errors(void **state)
 {
-	_cleanup_crash_image_ struct crash_image *img = NULL;
+	_cleanup_loadseg_image_ struct loadseg_image *img = NULL;
 	_cleanup_free_ char *error = NULL;
 	size_t ksize;
 	_cleanup_free_ uint8_t *kernel = kernel_image(0x020f, 0x7f, &ksize);
-	struct crash_image_options o = {
+	struct loadseg_options o = {
 		.root = QEMU, .kernel = kernel, .kernel_size = ksize, .corrupt_digest = -1
 	};
 
-	assert_int_equal(crash_image_build(&o, &img, NULL), 0);
+	assert_int_equal(loadseg_build(&o, &img, NULL), 0);
 	seen.result = -EPERM;
-	assert_int_equal(crash_image_load(img, &error), -EPERM);
+	assert_int_equal(loadseg_load(img, &error), -EPERM);
 	assert_string_equal(error,
 			    "kexec_load refused: it needs CAP_SYS_BOOT, "
 			    "kernel.kexec_load_disabled must be 0, and lockdown (Secure Boot) "
 			    "forbids it: use --method file");
 	seen.result = -EBUSY;
-	assert_int_equal(crash_image_load(img, &error), -EBUSY);
+	assert_int_equal(loadseg_load(img, &error), -EBUSY);
 	assert_string_equal(error, "kexec_load: the crash kernel is busy (being loaded or used)");
 	seen.result = -EADDRNOTAVAIL;
-	assert_int_equal(crash_image_load(img, &error), -EADDRNOTAVAIL);
+	assert_int_equal(loadseg_load(img, &error), -EADDRNOTAVAIL);
 	assert_string_equal(error, "kexec_load refused the segments (Cannot assign requested "
 				   "address) although they passed crashcap's checks: please report "
 				   "this");
@@ -560,9 +558,9 @@ static void test_load_files(void **state)
 {
 	_cleanup_free_ char *error = NULL, *data = NULL;
 	const char *kernel = "tests/fixtures/kexec/bzimage/valid.img";
-	struct crash_image_options o = { .root = QEMU,
-					 .cmdline = "console=ttyS0",
-					 .corrupt_digest = -1 };
+	struct loadseg_options o = { .root = QEMU,
+				     .cmdline = "console=ttyS0",
+				     .corrupt_digest = -1 };
 	size_t size;
 	glob_t g;
 
@@ -573,9 +571,8 @@ static void test_load_files(void **state)
 	globfree(&g);
 	assert_int_equal(read_full_file(kernel, 64 << 20, &data, &size), 0);
 
-	assert_int_equal(crash_image_load_files(&o, kernel, "tests/fixtures/kexec/make-fixtures.py",
-						&error),
-			 0);
+	assert_int_equal(
+		loadseg_load_files(&o, kernel, "tests/fixtures/kexec/make-fixtures.py", &error), 0);
 	assert_null(error);
 	assert_int_equal(seen.calls, 1);
 	assert_int_equal(seen.nr, 5);
@@ -583,15 +580,14 @@ static void test_load_files(void **state)
 	assert_int_equal((uintptr_t)seen.segs[1].mem, 0x20200000);
 	assert_int_equal(seen.segs[1].bufsz, size - (data[0x1f1] + 1) * 512);
 
-	assert_int_equal(crash_image_load_files(&o, "/nonexistent/vmlinuz", NULL, &error), -ENOENT);
+	assert_int_equal(loadseg_load_files(&o, "/nonexistent/vmlinuz", NULL, &error), -ENOENT);
 	assert_string_equal(error, "cannot read the kernel /nonexistent/vmlinuz: No such file or "
 				   "directory");
-	assert_int_equal(crash_image_load_files(&o, kernel, "/nonexistent/initrd", &error),
-			 -ENOENT);
+	assert_int_equal(loadseg_load_files(&o, kernel, "/nonexistent/initrd", &error), -ENOENT);
 	assert_string_equal(error, "cannot read the initrd /nonexistent/initrd: No such file or "
 				   "directory");
-	assert_int_equal(crash_image_load_files(&o, "tests/fixtures/kexec/bzimage/zimage.img", NULL,
-						&error),
+	assert_int_equal(loadseg_load_files(&o, "tests/fixtures/kexec/bzimage/zimage.img", NULL,
+					    &error),
 			 -ENOEXEC);
 	assert_string_equal(error, "kernel image refused: a zImage loaded low (LOADED_HIGH not "
 				   "set), not a bzImage");
