@@ -103,26 +103,15 @@ int init_dump_dir_name(int64_t crash_time, const char *release, char **ret)
 static int mkdir_below(char *path, size_t skip)
 {
 	struct stat st;
+	char saved = path[skip];
 
 	path[skip] = 0;
 	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		path[skip] = '/';
+		path[skip] = saved;
 		return -ENOENT;
 	}
-	path[skip] = '/';
-	for (char *p = strchr(path + skip + 1, '/'); p; p = strchr(p + 1, '/')) {
-		*p = 0;
-		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
-			int r = negative_errno();
-
-			*p = '/';
-			return r;
-		}
-		*p = '/';
-	}
-	if (mkdir(path, 0755) < 0 && errno != EEXIST)
-		return negative_errno();
-	return 0;
+	path[skip] = saved;
+	return mkdir_p(path, 0755);
 }
 
 int init_make_output_dir(const char *target_root, const char *path, const char *name,

@@ -18,9 +18,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
-#ifndef CRASHCAP_VERSION
-#define CRASHCAP_VERSION "0.1"
-#endif
+#include "version.h"
 
 #define EXIT_USAGE 2
 

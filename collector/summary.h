@@ -8,9 +8,7 @@
 
 #include "settings.h"
 
-#ifndef CRASHCAP_VERSION
-#define CRASHCAP_VERSION "0.1"
-#endif
+#include "version.h"
 
 enum summary_result {
 	SUMMARY_OK, /* a complete dump was saved */

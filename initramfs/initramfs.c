@@ -55,18 +55,6 @@ static int check_static(const char *path)
 	return 0;
 }
 
-/* A config value in the quoting the config parser reads back. */
-static void write_quoted(FILE *f, const char *key, const char *value)
-{
-	fprintf(f, "%s = \"", key);
-	for (const char *p = value; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fputc('\\', f);
-		fputc(*p, f);
-	}
-	fputs("\"\n", f);
-}
-
 /*
  * The collector's /etc/crashcap.conf: the user's file as it is, plus the
  * target and path this system resolved when the target was unset (later
@@ -97,8 +85,8 @@ static int make_config(const char *config_path, const char *original_path,
 			"\n# Added by crashcap: the file system that holds %s when the "
 			"initramfs was built\n",
 			original_path);
-		write_quoted(f, "target", t->spec);
-		write_quoted(f, "path", t->path);
+		config_write_value(f, "target", t->spec);
+		config_write_value(f, "path", t->path);
 	}
 	if (fclose(f) != 0) {
 		f = NULL;

@@ -201,3 +201,14 @@ const char *config_error_format(const struct config_error *err, char *buf, size_
 		snprintf(buf, len, "%s", err->message);
 	return buf;
 }
+
+void config_write_value(FILE *f, const char *key, const char *value)
+{
+	fprintf(f, "%s = \"", key);
+	for (const char *p = value; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fputc('\\', f);
+		fputc(*p, f);
+	}
+	fputs("\"\n", f);
+}

@@ -34,5 +34,7 @@ int config_parse_string(struct config *c, const char *text, const char *name,
 			struct config_error *err);
 /* The last entry for key, or NULL. */
 const struct config_entry *config_get(const struct config *c, const char *key);
+/* Writes key = "value", quoted and escaped so any string reads back as it was. */
+void config_write_value(FILE *f, const char *key, const char *value);
 /* "file:line: message" (or "file: message") into buf. */
 const char *config_error_format(const struct config_error *err, char *buf, size_t len);

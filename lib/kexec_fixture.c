@@ -64,21 +64,6 @@ static int check_not_host_fs(const char *path)
 	return 0;
 }
 
-static int mkdir_parents(const char *path)
-{
-	_cleanup_free_ char *p = strdup(path);
-
-	if (!p)
-		return -ENOMEM;
-	for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
-		*s = 0;
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			return negative_errno();
-		*s = '/';
-	}
-	return 0;
-}
-
 static int append_log(const char *fmt, ...) _printf_(1, 2);
 
 static int append_log(const char *fmt, ...)
@@ -91,7 +76,7 @@ static int append_log(const char *fmt, ...)
 	r = root_path(fixture_root, KEXEC_FIXTURE_LOG, &path);
 	if (r < 0)
 		return r;
-	r = mkdir_parents(path);
+	r = mkdir_parents(path, 0755);
 	if (r < 0)
 		return r;
 	r = check_not_host_fs(path);

@@ -295,36 +295,24 @@ int settings_load(struct settings *s, const char *root, const char *path, struct
 	return settings_from_config(s, &c, err);
 }
 
-/* Quotes every value, so that any string survives a write and a read. */
-static void write_value(FILE *f, const char *key, const char *value)
-{
-	fprintf(f, "%s = \"", key);
-	for (const char *p = value; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fputc('\\', f);
-		fputc(*p, f);
-	}
-	fputs("\"\n", f);
-}
-
 int settings_write(const struct settings *s, FILE *f)
 {
 	fputs("# crashcap settings in effect (written by crashcap; edit crashcap.conf instead)\n",
 	      f);
 	if (s->target)
-		write_value(f, "target", s->target);
-	write_value(f, "path", s->path ? s->path : DEFAULT_PATH);
+		config_write_value(f, "target", s->target);
+	config_write_value(f, "path", s->path ? s->path : DEFAULT_PATH);
 	fprintf(f, "dump_level = %d\n", s->dump_level);
 	fprintf(f, "compression = %s\n", compression_to_string(s->compression));
 	fprintf(f, "zstd_level = %d\n", s->zstd_level);
 	fprintf(f, "threads = %u\n", s->threads);
 	fprintf(f, "load_method = %s\n", load_method_to_string(s->load_method));
 	if (s->kernel)
-		write_value(f, "kernel", s->kernel);
+		config_write_value(f, "kernel", s->kernel);
 	if (s->initrd)
-		write_value(f, "initrd", s->initrd);
+		config_write_value(f, "initrd", s->initrd);
 	if (s->crash_args)
-		write_value(f, "crash_args", s->crash_args);
+		config_write_value(f, "crash_args", s->crash_args);
 	fprintf(f, "final_action = %s\n", final_action_to_string(s->final_action));
 	fprintf(f, "failure_action = %s\n", final_action_to_string(s->failure_action));
 	if (fflush(f) != 0 || ferror(f))

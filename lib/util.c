@@ -118,6 +118,35 @@ int pread_full(int fd, void *buf, size_t len, off_t offset, size_t *ret_read)
 	return 0;
 }
 
+static int mkdir_components(const char *path, unsigned mode, bool last)
+{
+	_cleanup_free_ char *p = strdup(path);
+
+	if (!p)
+		return -ENOMEM;
+	for (char *s = strchr(p + 1, '/');; s = strchr(s + 1, '/')) {
+		if (!s && !last)
+			return 0;
+		if (s)
+			*s = 0;
+		if (*p && mkdir(p, mode) < 0 && errno != EEXIST)
+			return negative_errno();
+		if (!s)
+			return 0;
+		*s = '/';
+	}
+}
+
+int mkdir_p(const char *path, unsigned mode)
+{
+	return mkdir_components(path, mode, true);
+}
+
+int mkdir_parents(const char *path, unsigned mode)
+{
+	return mkdir_components(path, mode, false);
+}
+
 int parse_u64(const char *s, int base, uint64_t *ret)
 {
 	char *end;

@@ -89,6 +89,11 @@ int write_full_fd(int fd, const void *buf, size_t len);
 int pwrite_full(int fd, const void *buf, size_t len, off_t offset);
 int pread_full(int fd, void *buf, size_t len, off_t offset, size_t *ret_read);
 
+/* mkdir -p: every missing directory of path, path itself included. */
+int mkdir_p(const char *path, unsigned mode);
+/* Every missing directory above path, not path itself (for a file about to be written). */
+int mkdir_parents(const char *path, unsigned mode);
+
 /* Parses a decimal or 0x-prefixed number that fills the whole string. */
 int parse_u64(const char *s, int base, uint64_t *ret);
 /* Parses sizes such as "256M", "1G", "4096", "512K" (powers of 1024). */

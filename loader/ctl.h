@@ -8,9 +8,7 @@
 
 #include "settings.h"
 
-#ifndef CRASHCAP_VERSION
-#define CRASHCAP_VERSION "0.1"
-#endif
+#include "version.h"
 
 /* status: like "systemctl is-active", 3 means "not ready". */
 #define CTL_EXIT_NOT_READY 3

@@ -268,23 +268,6 @@ int reservation_read(const char *root, struct reservation *ret, struct load_erro
 	return 0;
 }
 
-static int mkdir_p(const char *path, mode_t mode)
-{
-	_cleanup_free_ char *p = strdup(path);
-
-	if (!p)
-		return -ENOMEM;
-	for (char *s = strchr(p + 1, '/');; s = strchr(s + 1, '/')) {
-		if (s)
-			*s = 0;
-		if (mkdir(p, mode) < 0 && errno != EEXIST)
-			return negative_errno();
-		if (!s)
-			return 0;
-		*s = '/';
-	}
-}
-
 /* The effective settings as one file for the initrd: drop-ins merged. */
 static int write_settings_tmp(const struct settings *s, char **ret)
 {

@@ -14,21 +14,6 @@
 #include "log.h"
 #include "rootfs.h"
 
-static int make_parent_dirs(const char *path)
-{
-	_cleanup_free_ char *p = strdup(path);
-
-	if (!p)
-		return -ENOMEM;
-	for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
-		*s = 0;
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			return negative_errno();
-		*s = '/';
-	}
-	return 0;
-}
-
 int loaded_state_write(const char *root, const struct crash_image *img)
 {
 	_cleanup_free_ char *path = NULL, *tmp = NULL;
@@ -41,7 +26,7 @@ int loaded_state_write(const char *root, const struct crash_image *img)
 	r = root_path(root, LOADED_STATE_PATH, &path);
 	if (r < 0)
 		return r;
-	r = make_parent_dirs(path);
+	r = mkdir_parents(path, 0755);
 	if (r < 0)
 		return r;
 	if (asprintf(&tmp, "%s.tmp", path) < 0)
