@@ -46,12 +46,14 @@ BASE_CFLAGS := -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
 	-DCRASHCAP_SYSCONFDIR=\"$(SYSCONFDIR)\"
 
 # Dynamic programs (loader, tests) and their libraries.
-DYN_PKGS := libelf libzstd libsystemd libbpf libkmod blkid
+DYN_PKGS := libelf libzstd zlib libsystemd libbpf libkmod blkid
 DYN_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DYN_PKGS) 2>/dev/null)
-DYN_LIBS := $(shell $(PKG_CONFIG) --libs $(DYN_PKGS) 2>/dev/null)
+# lzo2 and snappy (kdump-compressed pages) have no .pc file in Debian 12.
+DYN_LIBS := $(shell $(PKG_CONFIG) --libs $(DYN_PKGS) 2>/dev/null) -llzo2 -lsnappy
 # The collector is one static binary: it is /init of the crash initramfs.
-STATIC_PKGS := libelf libzstd blkid
-STATIC_LIBS := $(shell $(PKG_CONFIG) --static --libs $(STATIC_PKGS) 2>/dev/null)
+STATIC_PKGS := libelf libzstd zlib blkid
+STATIC_LIBS := $(shell $(PKG_CONFIG) --static --libs $(STATIC_PKGS) 2>/dev/null) \
+	-llzo2 -lsnappy -lstdc++ -lm
 TEST_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
 # A sanitizer build lives in its own folder, so it never mixes with the

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* What the format readers (dump-elf.c, later dump-kdump.c) and dump.c share. */
+/* What the format readers (dump-elf.c, dump-kdump.c) and dump.c share. */
 #pragma once
 
 #include "dump.h"
@@ -33,8 +33,33 @@ struct dump {
 	size_t last_segment; /* a hint: reads come in runs */
 
 	struct dump_vtop_info vtop;
+
+	struct dump_kdump *kdump; /* DUMP_FORMAT_KDUMP only */
 };
 
 /* Fills d->segments, d->notes, d->truncated; -ENOEXEC if fd is no ELF64 x86_64 core. */
 int dump_elf_load(struct dump *d);
 int dump_elf_read_phys(struct dump *d, uint64_t paddr, void *buf, size_t len);
+
+/*
+ * kdump-compressed, regular or flattened. Fills d->segments (from bitmap 1),
+ * d->notes (or d->vmcoreinfo from an old header), d->nr_cpus, d->truncated;
+ * -ENOEXEC if fd holds neither.
+ */
+int dump_kdump_load(struct dump *d);
+int dump_kdump_read_phys(struct dump *d, uint64_t paddr, void *buf, size_t len);
+bool dump_kdump_incomplete(const struct dump *d);
+struct dump_kdump *dump_kdump_free(struct dump_kdump *k);
+
+/* A flattened file (makedumpfile -F) seen as the regular file it stands for. */
+struct dump_flat;
+/* -ENOEXEC: no flattened header. */
+int dump_flat_open(int fd, uint64_t file_size, struct dump_flat **ret);
+struct dump_flat *dump_flat_free(struct dump_flat *f);
+/* Size of the regular file: the end of the furthest record. */
+uint64_t dump_flat_size(const struct dump_flat *f);
+/* The stream ended inside a record or before its end marker. */
+bool dump_flat_truncated(const struct dump_flat *f);
+/* Like pread_full on the regular file: ranges no record wrote read as zeros. */
+int dump_flat_pread(struct dump_flat *f, int fd, void *buf, size_t len, uint64_t off,
+		    size_t *ret_read);

@@ -9,13 +9,14 @@
 static int dump_load_notes(struct dump *d)
 {
 	struct elf_note n;
+	unsigned nr_prstatus = 0;
 	size_t off = 0;
 	int r;
 
 	/* A note cut short (a truncated file) ends the walk but not the dump. */
 	while ((r = elf_note_next(d->notes, d->notes_size, &off, &n)) > 0) {
 		if (n.type == NT_PRSTATUS && elf_note_name_is(&n, "CORE"))
-			d->nr_cpus++;
+			nr_prstatus++;
 		else if (elf_note_name_is(&n, "VMCOREINFO") && !d->vmcoreinfo) {
 			r = vmcoreinfo_parse(n.desc, n.desc_size, &d->vmcoreinfo);
 			if (r < 0)
@@ -27,6 +28,9 @@ static int dump_load_notes(struct dump *d)
 				off);
 	if (!d->vmcoreinfo)
 		log_debug("Dump carries no VMCOREINFO note.");
+	/* A kdump-compressed header's own count comes first. */
+	if (d->nr_cpus == 0)
+		d->nr_cpus = nr_prstatus;
 	return 0;
 }
 
@@ -42,8 +46,13 @@ int dump_open(const char *path, struct dump **ret)
 	if (d->fd < 0)
 		return log_debug_errno(negative_errno(), "Cannot open %s: %m", path);
 
-	d->format = DUMP_FORMAT_ELF;
-	r = dump_elf_load(d);
+	d->format = DUMP_FORMAT_KDUMP;
+	r = dump_kdump_load(d);
+	if (r == -ENOEXEC) {
+		d->kdump = dump_kdump_free(d->kdump);
+		d->format = DUMP_FORMAT_ELF;
+		r = dump_elf_load(d);
+	}
 	if (r < 0)
 		return log_debug_errno(r, "%s: %m", path);
 	r = dump_load_notes(d);
@@ -62,6 +71,7 @@ struct dump *dump_free(struct dump *d)
 	free(d->notes);
 	free(d->segments);
 	vmcoreinfo_free(d->vmcoreinfo);
+	dump_kdump_free(d->kdump);
 	free(d);
 	return NULL;
 }
@@ -130,6 +140,11 @@ bool dump_is_truncated(const struct dump *d)
 	return d->truncated;
 }
 
+bool dump_is_incomplete(const struct dump *d)
+{
+	return d->format == DUMP_FORMAT_KDUMP && dump_kdump_incomplete(d);
+}
+
 int dump_read_phys(struct dump *d, uint64_t paddr, void *buf, size_t len)
 {
 	if (len == 0)
@@ -139,6 +154,8 @@ int dump_read_phys(struct dump *d, uint64_t paddr, void *buf, size_t len)
 	switch (d->format) {
 	case DUMP_FORMAT_ELF:
 		return dump_elf_read_phys(d, paddr, buf, len);
+	case DUMP_FORMAT_KDUMP:
+		return dump_kdump_read_phys(d, paddr, buf, len);
 	default:
 		return -EOPNOTSUPP;
 	}

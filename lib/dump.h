@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The one reader of dump memory. It opens an ELF vmcore (/proc/vmcore or a
- * saved copy) today, and kdump-compressed and flattened files later, behind
- * the same calls: the collector, `crashcapctl analyze` and the tests all
+ * saved copy), kdump-compressed files and flattened ones (makedumpfile -F
+ * saved to a file) behind the same calls: the collector, `crashcapctl analyze` and the tests all
  * read physical and kernel-virtual memory through here.
  *
  * x86_64 only; pages are 4096 bytes.
@@ -56,10 +56,15 @@ uint64_t dump_max_pfn(const struct dump *d);
 unsigned dump_nr_cpus(const struct dump *d);
 /* The file is shorter than its headers say (a copy cut short). */
 bool dump_is_truncated(const struct dump *d);
+/* kdump-compressed: the header says INCOMPLETE (the dump was interrupted). */
+bool dump_is_incomplete(const struct dump *d);
 
 /*
- * Reads physical memory. -ENOENT: some of the range is not RAM in this dump;
- * -ENODATA: the range lies past the end of a truncated file.
+ * Reads physical memory. -ENOENT: some of the range is not RAM in this dump,
+ * or (kdump-compressed) a page the dump excluded; -ENODATA: the range lies
+ * past the end of a truncated file, or in a page an INCOMPLETE dump never
+ * wrote; -EBADMSG: page data that does not decompress. A struct dump keeps
+ * a small page cache: one thread at a time.
  */
 int dump_read_phys(struct dump *d, uint64_t paddr, void *buf, size_t len);
 /*
