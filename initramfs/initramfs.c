@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "cpio.h"
+#include "errmsg.h"
 #include "log.h"
 #include "modules.h"
 #include "rootfs.h"
@@ -26,16 +27,20 @@ static const struct {
  * /init runs with no dynamic loader or libraries in the crash initramfs: a
  * dynamically linked collector would die at once. -ENOEXEC for one.
  */
-static int check_static(const char *path)
+static int check_static(const char *path, char **error)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	Elf64_Ehdr eh;
 	size_t got;
+	int r;
 
-	if (fd < 0)
-		return log_debug_errno(negative_errno(), "initramfs: collector %s: %m", path);
-	if (pread_full(fd, &eh, sizeof(eh), 0, &got) < 0)
-		return -EIO;
+	if (fd < 0) {
+		r = negative_errno();
+		return errmsg_set(error, r, "cannot read the collector %s: %s", path, strerror(-r));
+	}
+	r = pread_full(fd, &eh, sizeof(eh), 0, &got);
+	if (r < 0)
+		return errmsg_set(error, r, "cannot read the collector %s: %s", path, strerror(-r));
 	if (got < sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
 	    eh.e_ident[EI_CLASS] != ELFCLASS64)
 		return 0; /* not ELF64: nothing to check here */
@@ -45,12 +50,16 @@ static int check_static(const char *path)
 		if (pread_full(fd, &ph, sizeof(ph), eh.e_phoff + (off_t)i * eh.e_phentsize, &got) <
 			    0 ||
 		    got < sizeof(ph))
-			return -ENOEXEC;
+			return errmsg_set(error, -ENOEXEC,
+					  "the collector %s is a damaged ELF file (its program "
+					  "headers are cut short): rebuild it with make",
+					  path);
 		if (ph.p_type == PT_INTERP)
-			return log_debug_errno(-ENOEXEC,
-					       "initramfs: %s is dynamically linked; /init must be "
-					       "static",
-					       path);
+			return errmsg_set(
+				error, -ENOEXEC,
+				"the collector %s is dynamically linked: crashcap needs the "
+				"static crashcap-collect (make builds build/crashcap-collect)",
+				path);
 	}
 	return 0;
 }
@@ -61,7 +70,7 @@ static int check_static(const char *path)
  * lines override earlier ones).
  */
 static int make_config(const char *config_path, const char *original_path,
-		       const struct target_info *t, char **ret, size_t *ret_size)
+		       const struct target_info *t, char **ret, size_t *ret_size, char **error)
 {
 	_cleanup_free_ char *text = NULL, *out = NULL;
 	_cleanup_fclose_ FILE *f = NULL;
@@ -71,7 +80,8 @@ static int make_config(const char *config_path, const char *original_path,
 	if (config_path) {
 		r = read_full_file(config_path, 1 << 20, &text, &len);
 		if (r < 0)
-			return log_debug_errno(r, "initramfs: reading %s: %m", config_path);
+			return errmsg_set(error, r, "cannot read %s: %s", config_path,
+					  strerror(-r));
 	}
 	f = open_memstream(&out, &size);
 	if (!f)
@@ -99,12 +109,34 @@ static int make_config(const char *config_path, const char *original_path,
 }
 
 /*
+ * A module the target needs on this system: the other kernel may have it
+ * built in, so one that is not found is left out, and its message dropped.
+ */
+static int add_if_found(struct module_set *set, const char *name, bool filesystem, char **error)
+{
+	_cleanup_free_ char *why = NULL;
+	int r;
+
+	r = filesystem ? module_set_add_filesystem(set, name, &why) :
+			 module_set_add(set, name, &why);
+	if (r == -ENOENT) {
+		log_debug("initramfs: no module %s here: left out (built in, perhaps)", name);
+		return 0;
+	}
+	if (r < 0 && error && why) {
+		free(*error);
+		*error = TAKE_PTR(why);
+	}
+	return r;
+}
+
+/*
  * The target's drivers and file system when this system shows them (best
  * effort: the other kernel may have them built in), then the modules asked
  * for by name, which must exist.
  */
 static int gather_modules(const struct initramfs_options *o, const struct target_info *t,
-			  struct module_set *set)
+			  struct module_set *set, char **error)
 {
 	int r;
 
@@ -113,29 +145,30 @@ static int gather_modules(const struct initramfs_options *o, const struct target
 
 		r = block_device_modules(o->root, t->device, &names);
 		if (r < 0 && r != -ENOENT)
-			return r;
+			return errmsg_set(error, r,
+					  "cannot find the drivers of /dev/%s in sysfs: %s",
+					  t->device, strerror(-r));
 		for (char **n = names; n && *n; n++) {
-			r = module_set_add(set, *n);
-			/* The running kernel's driver may be built into the other kernel. */
-			if (r < 0 && r != -ENOENT)
+			r = add_if_found(set, *n, false, error);
+			if (r < 0)
 				return r;
 		}
 	}
 	if (t->fstype) {
-		r = module_set_add_filesystem(set, t->fstype);
-		if (r < 0 && r != -ENOENT)
+		r = add_if_found(set, t->fstype, true, error);
+		if (r < 0)
 			return r;
 	}
 	for (char **n = o->extra_modules; n && *n; n++) {
-		r = module_set_add(set, *n);
+		r = module_set_add(set, *n, error);
 		if (r < 0)
-			return log_debug_errno(r, "initramfs: module %s: %m", *n);
+			return r;
 	}
 	return 0;
 }
 
 static int write_archive(int fd, const struct initramfs_options *o, const char *config,
-			 size_t config_size, const struct module_set *set)
+			 size_t config_size, const struct module_set *set, char **error)
 {
 	_cleanup_cpio_writer_ struct cpio_writer *w = NULL;
 	_cleanup_free_ char *list = NULL;
@@ -156,10 +189,13 @@ static int write_archive(int fd, const struct initramfs_options *o, const char *
 	r = cpio_add_char_device(w, "dev/console", 0600, 5, 1);
 	if (r >= 0)
 		r = cpio_add_char_device(w, "dev/null", 0666, 1, 3);
-	if (r >= 0)
-		r = cpio_add_file(w, "init", 0755, o->collector_path);
-	if (r >= 0)
-		r = cpio_add_data(w, "etc/crashcap.conf", 0644, config, config_size);
+	if (r < 0)
+		return r;
+	r = cpio_add_file(w, "init", 0755, o->collector_path);
+	if (r < 0)
+		return errmsg_set(error, r, "cannot add the collector %s to %s: %s",
+				  o->collector_path, o->output_path, strerror(-r));
+	r = cpio_add_data(w, "etc/crashcap.conf", 0644, config, config_size);
 	if (r < 0)
 		return r;
 
@@ -174,7 +210,8 @@ static int write_archive(int fd, const struct initramfs_options *o, const char *
 			return -ENOMEM;
 		r = cpio_add_file(w, name, 0644, files[i].path);
 		if (r < 0)
-			return log_debug_errno(r, "initramfs: adding %s: %m", files[i].path);
+			return errmsg_set(error, r, "cannot add kernel module %s to %s: %s",
+					  files[i].path, o->output_path, strerror(-r));
 		fprintf(lf, "%s\n", name);
 	}
 	if (fclose(lf) != 0) {
@@ -206,22 +243,46 @@ static int commit_output(int fd, const char *tmp, const char *path)
 	return 0;
 }
 
-int initramfs_build(const struct initramfs_options *o, struct initramfs_result *ret)
+/* The modules of o->kernel_release: where they are, and libkmod's view of them. */
+static int open_modules(const struct initramfs_options *o, struct module_set **ret, char **error)
+{
+	_cleanup_free_ char *dir = NULL;
+	int r;
+
+	if (o->modules_dir)
+		/* Given: the root's modprobe.d belongs to another system's modules. */
+		return module_set_new(o->modules_dir, NULL, ret, error);
+	if (asprintf(&dir, "%s/lib/modules/%s", o->root && !streq(o->root, "/") ? o->root : "",
+		     o->kernel_release) < 0)
+		return -ENOMEM;
+	r = module_set_new(dir, o->root ? o->root : "/", ret, error);
+	if (r == -ENOENT)
+		return errmsg_set(error, r,
+				  "no kernel modules for release %s in %s: install the kernel's "
+				  "modules or pass --modules-dir",
+				  o->kernel_release, dir);
+	return r;
+}
+
+static int build(const struct initramfs_options *o, struct initramfs_result *ret, char **error)
 {
 	_cleanup_(settings_done) struct settings s = {};
 	_cleanup_(target_info_done) struct target_info t = {};
 	_cleanup_module_set_ struct module_set *set = NULL;
-	_cleanup_free_ char *modules_dir = NULL, *config = NULL, *tmp = NULL;
+	_cleanup_free_ char *config = NULL, *tmp = NULL;
 	_cleanup_close_ int fd = -1;
 	struct config_error err = {};
 	size_t config_size = 0, nr_files;
 	struct stat st;
 	int r;
 
-	if (!o || !o->output_path || !o->collector_path || !o->kernel_release ||
-	    !*o->kernel_release || strchr(o->kernel_release, '/'))
-		return -EINVAL;
-	r = check_static(o->collector_path);
+	if (!o->output_path || !o->collector_path || !o->kernel_release)
+		return errmsg_set(error, -EINVAL,
+				  "the crash initramfs needs an output file, a collector and a "
+				  "kernel release");
+	if (!*o->kernel_release || strchr(o->kernel_release, '/'))
+		return errmsg_set(error, -EINVAL, "invalid kernel release '%s'", o->kernel_release);
+	r = check_static(o->collector_path, error);
 	if (r < 0)
 		return r;
 
@@ -231,42 +292,42 @@ int initramfs_build(const struct initramfs_options *o, struct initramfs_result *
 		if (r < 0) {
 			char buf[600];
 
-			return log_debug_errno(r, "initramfs: %s",
-					       config_error_format(&err, buf, sizeof(buf)));
+			config_error_format(&err, buf, sizeof(buf));
+			if (!*buf)
+				return r;
+			return errmsg_set(error, r, "%s", buf);
 		}
 	}
-	r = target_resolve(o->root, s.target, s.path, &t);
+	r = target_resolve(o->root, s.target, s.path, &t, error);
 	if (r < 0)
-		return log_debug_errno(r, "initramfs: dump target for %s: %m", s.path);
-	r = make_config(o->config_path, s.path, &t, &config, &config_size);
+		return r;
+	r = make_config(o->config_path, s.path, &t, &config, &config_size, error);
 	if (r < 0)
 		return r;
 
-	if (o->modules_dir)
-		modules_dir = strdup(o->modules_dir);
-	else if (asprintf(&modules_dir, "%s/lib/modules/%s",
-			  o->root && !streq(o->root, "/") ? o->root : "", o->kernel_release) < 0)
-		modules_dir = NULL;
-	if (!modules_dir)
-		return -ENOMEM;
-	/* modprobe.d belongs to the system whose modules these are. */
-	r = module_set_new(modules_dir, o->modules_dir ? NULL : (o->root ? o->root : "/"), &set);
+	r = open_modules(o, &set, error);
 	if (r < 0)
 		return r;
-	r = gather_modules(o, &t, set);
+	r = gather_modules(o, &t, set, error);
 	if (r < 0)
 		return r;
 
 	if (asprintf(&tmp, "%s.tmpXXXXXX", o->output_path) < 0)
 		return -ENOMEM;
 	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return log_debug_errno(negative_errno(), "initramfs: creating %s: %m", tmp);
-	r = write_archive(fd, o, config, config_size, set);
+	if (fd < 0) {
+		r = negative_errno();
+		log_debug_errno(r, "initramfs: creating %s: %m", tmp);
+		return errmsg_set(error, r, "cannot create %s: %s", o->output_path, strerror(-r));
+	}
+	r = write_archive(fd, o, config, config_size, set, error);
 	if (r >= 0)
 		r = commit_output(fd, tmp, o->output_path);
 	if (r < 0) {
 		(void)unlink(tmp);
+		if (error && !*error)
+			return errmsg_set(error, r, "cannot write %s: %s", o->output_path,
+					  strerror(-r));
 		return r;
 	}
 	if (fstat(fd, &st) < 0)
@@ -275,4 +336,18 @@ int initramfs_build(const struct initramfs_options *o, struct initramfs_result *
 	ret->size = st.st_size;
 	ret->nr_modules = nr_files;
 	return 0;
+}
+
+int initramfs_build(const struct initramfs_options *o, struct initramfs_result *ret, char **error)
+{
+	int r;
+
+	if (!o || !ret)
+		return -EINVAL;
+	r = build(o, ret, error);
+	/* Whatever gave no reason of its own (out of memory, mostly) still says what failed. */
+	if (r < 0 && error && !*error)
+		errmsg_set(error, r, "cannot build the crash initramfs %s: %s",
+			   o->output_path ? o->output_path : "", strerror(-r));
+	return r;
 }

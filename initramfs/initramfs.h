@@ -24,4 +24,10 @@ struct initramfs_result {
 	size_t nr_modules;
 };
 
-int initramfs_build(const struct initramfs_options *o, struct initramfs_result *ret);
+/*
+ * Writes the archive to o->output_path (atomically: a failure leaves what
+ * was there). On failure *error (when error is not NULL) gets a one-line
+ * message that names what is missing or wrong and what to do, or stays
+ * NULL when even that could not be allocated; the caller frees it.
+ */
+int initramfs_build(const struct initramfs_options *o, struct initramfs_result *ret, char **error);

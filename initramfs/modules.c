@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 
+#include "errmsg.h"
 #include "log.h"
 #include "rootfs.h"
 
@@ -20,6 +21,7 @@ struct seen_module {
 
 struct module_set {
 	struct kmod_ctx *ctx;
+	char *dir; /* as the caller spelled it, for messages */
 	struct module_file *files;
 	size_t nr_files, files_cap;
 	struct seen_module *seen;
@@ -36,7 +38,40 @@ static void kmod_log_debug(void *data, int priority, const char *file, int line,
 	log_debug("libkmod: %s", msg);
 }
 
-int module_set_new(const char *modules_dir, const char *config_root, struct module_set **ret)
+/*
+ * depmod -b BASE RELEASE indexes BASE/lib/modules/RELEASE: the command that
+ * makes modules_dir's index, when modules_dir has that shape.
+ */
+static int no_index(const char *modules_dir, char **error)
+{
+	static const char marker[] = "/lib/modules/";
+	_cleanup_free_ char *dir = strdup(modules_dir);
+	char *release, *at = NULL;
+	size_t n;
+
+	if (!dir)
+		return -ENOPKG;
+	for (n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--)
+		dir[n - 1] = 0;
+	for (char *p = strstr(dir, marker); p; p = strstr(p + 1, marker))
+		at = p;
+	release = at ? at + strlen(marker) : NULL;
+	if (!release || !*release || strchr(release, '/'))
+		return errmsg_set(
+			error, -ENOPKG,
+			"no modules.dep.bin in %s: run depmod for the kernel whose modules "
+			"these are",
+			modules_dir);
+	*at = 0;
+	if (!*dir)
+		return errmsg_set(error, -ENOPKG, "no modules.dep.bin in %s: run depmod %s",
+				  modules_dir, release);
+	return errmsg_set(error, -ENOPKG, "no modules.dep.bin in %s: run depmod -b %s %s",
+			  modules_dir, dir, release);
+}
+
+int module_set_new(const char *modules_dir, const char *config_root, struct module_set **ret,
+		   char **error)
 {
 	static const char *const config_dirs[] = { "/etc/modprobe.d", "/run/modprobe.d",
 						   "/usr/local/lib/modprobe.d", "/lib/modprobe.d" };
@@ -46,20 +81,31 @@ int module_set_new(const char *modules_dir, const char *config_root, struct modu
 	struct stat st;
 	int r = 0;
 
-	if (stat(modules_dir, &st) < 0)
-		return log_debug_errno(negative_errno(), "modules: %s: %m", modules_dir);
+	if (stat(modules_dir, &st) < 0) {
+		r = negative_errno();
+		if (r == -ENOENT)
+			return errmsg_set(error, r,
+					  "kernel modules directory %s does not exist: check the "
+					  "path, or install the kernel's modules",
+					  modules_dir);
+		return errmsg_set(error, r, "cannot read the kernel modules directory %s: %s",
+				  modules_dir, strerror(-r));
+	}
 	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
+		return errmsg_set(error, -ENOTDIR, "kernel modules directory %s is not a directory",
+				  modules_dir);
 	if (asprintf(&depbin, "%s/modules.dep.bin", modules_dir) < 0)
 		return -ENOMEM;
 	if (access(depbin, F_OK) < 0)
-		return log_debug_errno(-ENOPKG, "modules: no %s (run depmod)", depbin);
+		return no_index(modules_dir, error);
 
 	if (config_root)
 		for (size_t i = 0; i < ELEMENTSOF(config_dirs) && r >= 0; i++)
 			r = root_path(config_root, config_dirs[i], &paths[i]);
 	s = calloc(1, sizeof(*s));
-	if (r >= 0 && s) {
+	if (s)
+		s->dir = strdup(modules_dir);
+	if (r >= 0 && s && s->dir) {
 		/* An empty list, not NULL: NULL would mean the running system's directories. */
 		s->ctx = kmod_new(modules_dir, (const char *const *)paths);
 		if (s->ctx) {
@@ -91,6 +137,7 @@ struct module_set *module_set_free(struct module_set *s)
 		free(s->seen[i].name);
 	free(s->seen);
 	kmod_unref(s->ctx);
+	free(s->dir);
 	free(s);
 	return NULL;
 }
@@ -229,35 +276,53 @@ static int visit(struct module_set *s, struct kmod_module *mod, unsigned depth)
 	return r < 0 ? r : added;
 }
 
-int module_set_add(struct module_set *s, const char *name)
+int module_set_add(struct module_set *s, const char *name, char **error)
 {
 	struct kmod_list *list = NULL;
 	int r;
 
 	if (!name || !*name)
-		return -EINVAL;
+		return errmsg_set(error, -EINVAL, "empty kernel module name");
 	r = kmod_module_new_from_lookup(s->ctx, name, &list);
 	if (r < 0)
-		return log_debug_errno(r, "modules: looking up %s: %m", name);
-	if (!list)
-		return log_debug_errno(-ENOENT, "modules: no module or alias %s", name);
+		return errmsg_set(error, r, "cannot look up kernel module '%s' in %s: %s", name,
+				  s->dir, strerror(-r));
+	if (!list) {
+		log_debug("modules: no module or alias %s", name);
+		return errmsg_set(error, -ENOENT,
+				  "kernel module '%s' not found in %s (check the name, or run "
+				  "depmod)",
+				  name, s->dir);
+	}
 	r = visit_list(s, list, 0);
 	kmod_module_unref_list(list);
+	if (r == -ELOOP)
+		return errmsg_set(error, r,
+				  "the dependencies of kernel module '%s' in %s nest more than %d "
+				  "deep: run depmod to rebuild the damaged index",
+				  name, s->dir, MAX_DEPTH);
 	return r;
 }
 
-int module_set_add_filesystem(struct module_set *s, const char *fstype)
+int module_set_add_filesystem(struct module_set *s, const char *fstype, char **error)
 {
 	_cleanup_free_ char *alias = NULL;
 	int r;
 
 	if (!fstype || !*fstype || strchr(fstype, '/'))
-		return -EINVAL;
+		return errmsg_set(error, -EINVAL, "invalid file system type '%s'",
+				  fstype ? fstype : "");
 	if (asprintf(&alias, "fs-%s", fstype) < 0)
 		return -ENOMEM;
-	r = module_set_add(s, alias);
+	r = module_set_add(s, alias, error);
 	if (r == -ENOENT)
-		r = module_set_add(s, fstype);
+		r = module_set_add(s, fstype, error);
+	if (r == -ENOENT)
+		return errmsg_set(
+			error, r,
+			"no kernel module for file system type '%s' in %s (neither %s nor "
+			"%s; check the type, or run depmod)",
+			fstype, s->dir, alias, fstype);
 	return r;
 }
 

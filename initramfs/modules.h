@@ -22,10 +22,13 @@ struct module_set;
  * modules_dir holds modules.dep.bin (from depmod). config_root: whose
  * /etc/modprobe.d, /run/modprobe.d, /lib/modprobe.d to honour ("/" for the
  * running system), or NULL for none (only modules.softdep then).
- * -ENOENT: modules_dir does not exist. -ENOPKG: it has no modules.dep.bin
- * (depmod has not been run for that kernel).
+ * -ENOENT: modules_dir does not exist. -ENOTDIR: it is not a directory.
+ * -ENOPKG: it has no modules.dep.bin (depmod has not been run for that
+ * kernel). On failure *error (when error is not NULL) gets a one-line
+ * message for the user (lib/errmsg.h); the caller frees it.
  */
-int module_set_new(const char *modules_dir, const char *config_root, struct module_set **ret);
+int module_set_new(const char *modules_dir, const char *config_root, struct module_set **ret,
+		   char **error);
 struct module_set *module_set_free(struct module_set *s);
 static inline void module_set_freep(struct module_set **s)
 {
@@ -38,11 +41,13 @@ static inline void module_set_freep(struct module_set **s)
  * dependencies, the module, "post:" softdeps. An alias that several modules
  * carry adds them all. Adding a module twice, or one that is built in, adds
  * nothing. Returns how many module files were added, or -ENOENT when
- * neither a module, an alias nor a built-in module has that name.
+ * neither a module, an alias nor a built-in module has that name; -EINVAL
+ * for an empty name; -ELOOP when dependencies nest absurdly deep (a damaged
+ * index). error: as for module_set_new(); NULL when a failure is expected.
  */
-int module_set_add(struct module_set *s, const char *name);
+int module_set_add(struct module_set *s, const char *name, char **error);
 /* The module of a file system type: the alias "fs-TYPE", else a module named TYPE. */
-int module_set_add_filesystem(struct module_set *s, const char *fstype);
+int module_set_add_filesystem(struct module_set *s, const char *fstype, char **error);
 
 /* The files in load order; the array stays valid until the next add or free. */
 const struct module_file *module_set_files(const struct module_set *s, size_t *ret_count);

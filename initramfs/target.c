@@ -7,8 +7,11 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "errmsg.h"
 #include "log.h"
 #include "rootfs.h"
+
+#define CONFIG_FILE CRASHCAP_SYSCONFDIR "/crashcap.conf"
 
 struct mount_entry {
 	unsigned major, minor;
@@ -109,7 +112,8 @@ static size_t mount_holds(const char *mp, const char *path)
  * The mount that holds path (the longest mount point; of equal ones the
  * last, which is on top), or with path NULL the first mount of dev.
  */
-static int find_mount(const char *root, const char *path, dev_t dev, struct mount_entry *ret)
+static int find_mount(const char *root, const char *path, dev_t dev, struct mount_entry *ret,
+		      char **error)
 {
 	_cleanup_free_ char *data = NULL;
 	struct mount_entry best = {};
@@ -119,7 +123,8 @@ static int find_mount(const char *root, const char *path, dev_t dev, struct moun
 
 	r = root_read_file(root, "/proc/self/mountinfo", 16 << 20, &data, NULL);
 	if (r < 0)
-		return log_debug_errno(r, "target: reading mountinfo: %m");
+		return errmsg_set(error, r, "cannot read %s/proc/self/mountinfo: %s",
+				  is_live_root(root) ? "" : root, strerror(-r));
 	for (line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		struct mount_entry m;
 		size_t len;
@@ -138,7 +143,9 @@ static int find_mount(const char *root, const char *path, dev_t dev, struct moun
 			mount_entry_done(&m);
 	}
 	if (best_len == 0)
-		return -ENOENT;
+		return errmsg_set(error, -ENOENT,
+				  "no file system in %s/proc/self/mountinfo holds %s",
+				  is_live_root(root) ? "" : root, path ? path : "the target");
 	*ret = best;
 	return 0;
 }
@@ -268,22 +275,20 @@ static char *path_clean(const char *path)
 	return out;
 }
 
-static int resolve_unset(const char *root, const char *path, struct target_info *t)
+static int resolve_unset(const char *root, const char *path, struct target_info *t, char **error)
 {
 	_cleanup_free_ char *clean = NULL, *uuid = NULL, *sys = NULL;
 	struct mount_entry m = {};
 	const char *rest;
 	int r;
 
-	if (!path || path[0] != '/')
-		return -EINVAL;
 	/* On the running system symlinks in path count; a fixture root has no such links. */
 	clean = is_live_root(root) ? realpath(path, NULL) : NULL;
 	if (!clean)
 		clean = path_clean(path);
 	if (!clean)
 		return -ENOMEM;
-	r = find_mount(root, clean, 0, &m);
+	r = find_mount(root, clean, 0, &m, error);
 	if (r < 0)
 		return r;
 	if (asprintf(&sys, "/sys/dev/block/%u:%u", m.major, m.minor) < 0) {
@@ -294,8 +299,12 @@ static int resolve_unset(const char *root, const char *path, struct target_info 
 	if (r < 0) {
 		log_debug("target: %s is on %s (%s), not a block device", clean, m.mount_point,
 			  m.fstype);
+		r = errmsg_set(error, -ENOTBLK,
+			       "target is unset and %s lies on %s, not on a disk: set target = "
+			       "UUID=... in " CONFIG_FILE,
+			       path, m.fstype);
 		mount_entry_done(&m);
-		return -ENOTBLK;
+		return r;
 	}
 	t->fstype = TAKE_PTR(m.fstype);
 	rest = streq(m.mount_point, "/") ? clean : clean + strlen(m.mount_point);
@@ -370,7 +379,8 @@ static int find_device(const char *root, const char *target, char **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
-int target_resolve(const char *root, const char *target, const char *path, struct target_info *ret)
+int target_resolve(const char *root, const char *target, const char *path, struct target_info *ret,
+		   char **error)
 {
 	struct target_info t = {};
 	_cleanup_free_ char *dev_owned = NULL;
@@ -379,9 +389,12 @@ int target_resolve(const char *root, const char *target, const char *path, struc
 	int r;
 
 	if (!path || path[0] != '/')
-		return -EINVAL;
+		return errmsg_set(error, -EINVAL,
+				  "the dump path '%s' is not absolute: set path = /var/crash or "
+				  "another absolute directory in " CONFIG_FILE,
+				  path ? path : "(unset)");
 	if (!target || !*target) {
-		r = resolve_unset(root, path, &t);
+		r = resolve_unset(root, path, &t, error);
 		if (r < 0) {
 			target_info_done(&t);
 			return r;
@@ -399,12 +412,16 @@ int target_resolve(const char *root, const char *target, const char *path, struc
 	r = find_device(root, target, &dev_owned);
 	if (r == -EINVAL) {
 		target_info_done(&t);
-		return log_debug_errno(r, "target: cannot parse '%s'", target);
+		return errmsg_set(
+			error, r,
+			"cannot parse target = %s: use UUID=..., LABEL=..., PARTUUID=..., "
+			"PARTLABEL=... or a /dev path",
+			target);
 	}
 	/* Not attached now: the collector still looks for it, with the modules it was given. */
 	if (r >= 0 && sysfs_dev_of(root, dev_owned, &dev) >= 0) {
 		t.device = TAKE_PTR(dev_owned);
-		if (find_mount(root, NULL, dev, &m) >= 0) {
+		if (find_mount(root, NULL, dev, &m, NULL) >= 0) {
 			t.fstype = TAKE_PTR(m.fstype);
 			mount_entry_done(&m);
 		} else if (is_live_root(root))

@@ -28,5 +28,9 @@ void target_info_done(struct target_info *t);
  * A given target that this system does not show (a disk plugged in later)
  * is not an error: device and fstype stay NULL. For an unset target,
  * -ENOTBLK: path lies on a file system with no block device (tmpfs, NFS).
+ * -EINVAL: a target of no known form, or a path that is not absolute.
+ * On failure *error (when error is not NULL) gets a one-line message for
+ * the user (lib/errmsg.h); the caller frees it.
  */
-int target_resolve(const char *root, const char *target, const char *path, struct target_info *ret);
+int target_resolve(const char *root, const char *target, const char *path, struct target_info *ret,
+		   char **error);

@@ -76,8 +76,12 @@ int verb_rebuild(int argc, char *argv[], const struct ctl_context *ctx)
 		return r;
 	req.settings = &s;
 	r = loadfile_build_initrd(&req, &path, &res, &err);
-	if (r < 0)
+	if (r < 0) {
+		/* The message names what is missing and what to do; none only out of memory. */
+		if (!err.message[0])
+			return log_error_errno(r, "cannot build the crash initramfs: %m");
 		return log_error_errno(r, "%s", err.message);
+	}
 	printf("%s (%s, %zu kernel module%s)\n", path, format_size(res.size, size, sizeof(size)),
 	       res.nr_modules, res.nr_modules == 1 ? "" : "s");
 	return 0;

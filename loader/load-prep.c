@@ -306,6 +306,7 @@ int loadfile_build_initrd(const struct initrd_request *req, char **ret_path,
 			  struct initramfs_result *ret, struct load_error *err)
 {
 	_cleanup_free_ char *release = NULL, *output = NULL, *dir = NULL, *conf = NULL;
+	_cleanup_free_ char *why = NULL;
 	const char *collector = loadfile_collector(req->collector);
 	struct initramfs_options o;
 	struct initramfs_result res = {};
@@ -356,13 +357,11 @@ int loadfile_build_initrd(const struct initrd_request *req, char **ret_path,
 		.modules_dir = req->modules_dir,
 		.extra_modules = req->extra_modules,
 	};
-	r = initramfs_build(&o, &res);
+	r = initramfs_build(&o, &res, &why);
 	unlink(conf);
 	if (r < 0)
-		return load_error_set(err, r,
-				      "building the crash initramfs %s failed: %s (--verbose shows "
-				      "why)",
-				      output, strerror(-r));
+		/* why names the missing file or module and what to do; NULL only out of memory. */
+		return load_error_set(err, r, "%s", why ? why : strerror(-r));
 	*ret_path = TAKE_PTR(output);
 	if (ret)
 		*ret = res;

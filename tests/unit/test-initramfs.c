@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <elf.h>
 #include <inttypes.h>
 #include <sys/stat.h>
 
@@ -131,7 +132,7 @@ static void test_unset_target_full_archive(void **state)
 	struct stat st;
 
 	assert_int_equal(write_file(e->conf, conf_text), 0);
-	assert_int_equal(initramfs_build(&o, &res), 0);
+	assert_int_equal(initramfs_build(&o, &res, NULL), 0);
 	assert_int_equal(stat(e->out, &st), 0);
 	assert_int_equal(res.size, st.st_size);
 	assert_int_equal(st.st_mode & 07777, 0644);
@@ -205,7 +206,7 @@ static void test_config_round_trip(void **state)
 	char path[256];
 
 	assert_int_equal(write_file(e->conf, "path = /srv/dumps/a \"b\"\\c\ndump_level = 17\n"), 0);
-	assert_int_equal(initramfs_build(&o, &res), 0);
+	assert_int_equal(initramfs_build(&o, &res, NULL), 0);
 	assert_int_equal(newc_parse_file(e->out, &a), 0);
 	snprintf(path, sizeof(path), "%s/extracted.conf", e->dir);
 	assert_int_equal(write_file(path, newc_find(&a, "etc/crashcap.conf")->data), 0);
@@ -226,7 +227,7 @@ static void test_given_target_copied_verbatim(void **state)
 	struct newc_archive a;
 
 	assert_int_equal(write_file(e->conf, text), 0);
-	assert_int_equal(initramfs_build(&o, &res), 0);
+	assert_int_equal(initramfs_build(&o, &res, NULL), 0);
 	assert_int_equal(newc_parse_file(e->out, &a), 0);
 	assert_string_equal(newc_find(&a, "etc/crashcap.conf")->data, text);
 	/* vda2's drivers and file system, as above. */
@@ -245,7 +246,7 @@ static void test_absent_target_takes_extra_modules(void **state)
 	assert_int_equal(write_file(e->conf, "target = UUID=not-attached-now\n"), 0);
 	o.extra_modules = extra;
 	o.modules_dir = MODDIR; /* given: the root's modprobe.d no longer applies */
-	assert_int_equal(initramfs_build(&o, &res), 0);
+	assert_int_equal(initramfs_build(&o, &res, NULL), 0);
 	assert_int_equal(res.nr_modules, 3);
 	assert_int_equal(newc_parse_file(e->out, &a), 0);
 	assert_string_equal(newc_find(&a, "etc/crashcap/modules")->data,
@@ -262,7 +263,7 @@ static void test_no_config(void **state)
 	struct initramfs_result res;
 	struct newc_archive a;
 
-	assert_int_equal(initramfs_build(&o, &res), 0);
+	assert_int_equal(initramfs_build(&o, &res, NULL), 0);
 	assert_int_equal(newc_parse_file(e->out, &a), 0);
 	/* The default path, /var/crash, lies on / (vda1). */
 	assert_string_equal(newc_find(&a, "etc/crashcap.conf")->data,
@@ -282,58 +283,132 @@ static void test_replaces_existing_output(void **state)
 	struct newc_archive a;
 
 	assert_int_equal(write_file(e->out, "old contents"), 0);
-	assert_int_equal(initramfs_build(&o, &res), 0);
+	assert_int_equal(initramfs_build(&o, &res, NULL), 0);
 	assert_int_equal(newc_parse_file(e->out, &a), 0);
 	newc_archive_done(&a);
 	assert_int_equal(files_in(e->dir), 2);
 }
 
-/* Every failure leaves no output and no temporary file behind. */
+#define CONFIG_FILE CRASHCAP_SYSCONFDIR "/crashcap.conf"
+
+/* initramfs_build() fails with r and exactly message, and leaves *res alone. */
+static void expect_failure(const struct initramfs_options *o, int r, const char *message)
+{
+	struct initramfs_result res = { .size = 7 };
+	_cleanup_free_ char *why = NULL;
+
+	assert_int_equal(initramfs_build(o, &res, &why), r);
+	if (!why || !streq(why, message))
+		fail_msg("got '%s'\nwant '%s'", why ? why : "(null)", message);
+	assert_int_equal(res.size, 7);
+	/* Without a place for the message: the same error. */
+	assert_int_equal(initramfs_build(o, &res, NULL), r);
+}
+
+/* An ELF64 header whose one program header lies past the end of the file. */
+static void write_cut_short_elf(const char *path)
+{
+	unsigned char eh[64] = { 0x7f, 'E', 'L', 'F', ELFCLASS64, ELFDATA2LSB, EV_CURRENT };
+	FILE *f = fopen(path, "we");
+
+	eh[32] = 64; /* e_phoff */
+	eh[54] = 56; /* e_phentsize */
+	eh[56] = 1; /* e_phnum */
+	assert_non_null(f);
+	assert_int_equal(fwrite(eh, 1, sizeof(eh), f), sizeof(eh));
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Every failure says what is wrong, and leaves no output and no temporary file behind. */
 static void test_failures(void **state)
 {
 	struct env *e = *state;
 	char *unknown[] = { (char *)"fblk", (char *)"no_such_module", NULL };
 	struct initramfs_options o;
-	struct initramfs_result res = { .size = 7 };
-	char dynamic[] = "/bin/true";
+	char want[512], elf[128];
 
 	o = opts(e, e->conf);
 	assert_int_equal(write_file(e->conf, "target = LABEL=crashdump\n"), 0);
 	o.extra_modules = unknown;
-	assert_int_equal(initramfs_build(&o, &res), -ENOENT);
+	expect_failure(&o, -ENOENT,
+		       "kernel module 'no_such_module' not found in " ROOT "/lib/modules/" RELEASE
+		       " (check the name, or run depmod)");
 
 	o = opts(e, e->conf);
 	assert_int_equal(write_file(e->conf, "path = /tmp/crash\n"), 0);
-	assert_int_equal(initramfs_build(&o, &res), -ENOTBLK);
+	expect_failure(&o, -ENOTBLK,
+		       "target is unset and /tmp/crash lies on tmpfs, not on a disk: set target = "
+		       "UUID=... in " CONFIG_FILE);
+
+	assert_int_equal(write_file(e->conf, "target = vda1\n"), 0);
+	expect_failure(&o, -EINVAL,
+		       "cannot parse target = vda1: use UUID=..., LABEL=..., PARTUUID=..., "
+		       "PARTLABEL=... or a /dev path");
 
 	assert_int_equal(write_file(e->conf, "dump_level = 99\n"), 0);
-	assert_int_equal(initramfs_build(&o, &res), -EINVAL);
+	snprintf(want, sizeof(want), "%s:1: dump_level must be 0..31, got '99'", e->conf);
+	expect_failure(&o, -EINVAL, want);
 
 	o = opts(e, NULL);
 	o.config_path = "/nonexistent/crashcap.conf";
-	assert_int_equal(initramfs_build(&o, &res), -ENOENT);
+	expect_failure(&o, -ENOENT, "/nonexistent/crashcap.conf: No such file or directory");
 
 	o = opts(e, NULL);
-	o.collector_path = dynamic; /* dynamically linked: cannot be /init */
-	assert_int_equal(initramfs_build(&o, &res), -ENOEXEC);
+	o.collector_path = "/bin/true"; /* dynamically linked: cannot be /init */
+	expect_failure(&o, -ENOEXEC,
+		       "the collector /bin/true is dynamically linked: crashcap needs the static "
+		       "crashcap-collect (make builds build/crashcap-collect)");
 	o.collector_path = "/nonexistent/crashcap-collect";
-	assert_int_equal(initramfs_build(&o, &res), -ENOENT);
+	expect_failure(&o, -ENOENT,
+		       "cannot read the collector /nonexistent/crashcap-collect: No such file or "
+		       "directory");
+	snprintf(elf, sizeof(elf), "%s/cut-short.elf", e->dir);
+	write_cut_short_elf(elf);
+	o.collector_path = elf;
+	snprintf(want, sizeof(want),
+		 "the collector %s is a damaged ELF file (its program headers are cut short): "
+		 "rebuild it with make",
+		 elf);
+	expect_failure(&o, -ENOEXEC, want);
+	unlink(elf);
 
 	o = opts(e, NULL);
 	o.modules_dir = "tests/fixtures/modules/nonexistent";
-	assert_int_equal(initramfs_build(&o, &res), -ENOENT);
+	expect_failure(
+		&o, -ENOENT,
+		"kernel modules directory tests/fixtures/modules/nonexistent does not exist: "
+		"check the path, or install the kernel's modules");
 	o.modules_dir = "tests/fixtures/modules"; /* no modules.dep.bin */
-	assert_int_equal(initramfs_build(&o, &res), -ENOPKG);
+	expect_failure(&o, -ENOPKG,
+		       "no modules.dep.bin in tests/fixtures/modules: run depmod for the kernel "
+		       "whose modules these are");
 	o.modules_dir = NULL;
+	o.kernel_release = "9.9-not-installed";
+	expect_failure(&o, -ENOENT,
+		       "no kernel modules for release 9.9-not-installed in " ROOT
+		       "/lib/modules/9.9-not-installed: install the kernel's modules or pass "
+		       "--modules-dir");
 	o.kernel_release = "../x";
-	assert_int_equal(initramfs_build(&o, &res), -EINVAL);
+	expect_failure(&o, -EINVAL, "invalid kernel release '../x'");
 	o.kernel_release = RELEASE;
 	o.output_path = "/nonexistent/dir/initrd.img";
-	assert_int_equal(initramfs_build(&o, &res), -ENOENT);
+	expect_failure(&o, -ENOENT,
+		       "cannot create /nonexistent/dir/initrd.img: No such file or directory");
 
-	assert_int_equal(res.size, 7);
 	assert_int_equal(access(e->out, F_OK), -1);
 	assert_int_equal(files_in(e->dir), 2); /* conf and collector */
+}
+
+/* A success leaves the message place untouched. */
+static void test_no_message_on_success(void **state)
+{
+	struct env *e = *state;
+	struct initramfs_options o = opts(e, NULL);
+	struct initramfs_result res;
+	char *why = NULL;
+
+	assert_int_equal(initramfs_build(&o, &res, &why), 0);
+	assert_null(why);
 }
 
 /*
@@ -365,7 +440,7 @@ static void test_real_kernel_archive(void **state)
 		.modules_dir = dir,
 		.extra_modules = extra,
 	};
-	assert_int_equal(initramfs_build(&o, &res), 0);
+	assert_int_equal(initramfs_build(&o, &res, NULL), 0);
 	assert_int_equal(res.nr_modules, 12);
 	assert_int_equal(newc_parse_file(e->out, &a), 0);
 	assert_non_null(strstr(newc_find(&a, "etc/crashcap/modules")->data,
@@ -387,6 +462,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replaces_existing_output, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_message_on_success, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_real_kernel_archive, setup, teardown),
 	};
 

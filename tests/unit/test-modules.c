@@ -5,6 +5,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <sys/stat.h>
+
 #include "initramfs/modules.h"
 #include "real-kernel.h"
 
@@ -43,11 +45,44 @@ static char *names(const struct module_set *s)
 	return out;
 }
 
+/* Adding name (a file system type when fs) fails with r and exactly message, and adds nothing. */
+static void expect_add(struct module_set *s, const char *name, bool fs, int r, const char *message)
+{
+	_cleanup_free_ char *why = NULL;
+	size_t before, after;
+
+	module_set_files(s, &before);
+	assert_int_equal(
+		fs ? module_set_add_filesystem(s, name, &why) : module_set_add(s, name, &why), r);
+	assert_non_null(why);
+	assert_string_equal(why, message);
+	/* Without a place for the message: the same error. */
+	assert_int_equal(
+		fs ? module_set_add_filesystem(s, name, NULL) : module_set_add(s, name, NULL), r);
+	module_set_files(s, &after);
+	assert_int_equal(after, before);
+}
+
+static void expect_new(const char *dir, int r, const char *message)
+{
+	struct module_set *s = NULL;
+	_cleanup_free_ char *why = NULL;
+
+	assert_int_equal(module_set_new(dir, NULL, &s, &why), r);
+	assert_null(s);
+	assert_non_null(why);
+	assert_string_equal(why, message);
+	assert_int_equal(module_set_new(dir, NULL, &s, NULL), r);
+	assert_null(s);
+}
+
 static struct module_set *fixture_set(const char *config_root)
 {
 	struct module_set *s = NULL;
+	char *why = NULL;
 
-	assert_int_equal(module_set_new(FIXTURE_DIR, config_root, &s), 0);
+	assert_int_equal(module_set_new(FIXTURE_DIR, config_root, &s, &why), 0);
+	assert_null(why);
 	return s;
 }
 
@@ -59,7 +94,7 @@ static void test_dependencies_come_first(void **state)
 	size_t n;
 	char *abs;
 
-	assert_int_equal(module_set_add(s, "fblk"), 3);
+	assert_int_equal(module_set_add(s, "fblk", NULL), 3);
 	d = describe(s);
 	assert_string_equal(d, "fbus_core:kernel/drivers/fake/fbus_core.ko "
 			       "fbus:kernel/drivers/fake/fbus.ko "
@@ -79,12 +114,12 @@ static void test_added_once(void **state)
 	_cleanup_module_set_ struct module_set *s = fixture_set(NULL);
 	_cleanup_free_ char *d = NULL;
 
-	assert_int_equal(module_set_add(s, "fblk"), 3);
-	assert_int_equal(module_set_add(s, "fblk"), 0);
+	assert_int_equal(module_set_add(s, "fblk", NULL), 3);
+	assert_int_equal(module_set_add(s, "fblk", NULL), 0);
 	/* fpci shares fbus and fbus_core: only itself is new. */
-	assert_int_equal(module_set_add(s, "fpci"), 1);
+	assert_int_equal(module_set_add(s, "fpci", NULL), 1);
 	/* An alias of a module already there. */
-	assert_int_equal(module_set_add(s, "pci:v00001AF4d00001001"), 0);
+	assert_int_equal(module_set_add(s, "pci:v00001AF4d00001001", NULL), 0);
 	d = describe(s);
 	assert_string_equal(d, "fbus_core:kernel/drivers/fake/fbus_core.ko "
 			       "fbus:kernel/drivers/fake/fbus.ko "
@@ -98,7 +133,7 @@ static void test_softdeps_and_compressed(void **state)
 	_cleanup_free_ char *d = NULL;
 
 	/* pre: crypto-fcrc names two modules (like crc32c_intel and crc32c_generic). */
-	assert_int_equal(module_set_add(s, "ffs"), 5);
+	assert_int_equal(module_set_add(s, "ffs", NULL), 5);
 	d = describe(s);
 	assert_string_equal(d, "fcrc_fast:kernel/arch/x86/crypto/fcrc-fast.ko "
 			       "fcrc_generic:kernel/crypto/fcrc_generic.ko "
@@ -112,7 +147,7 @@ static void test_post_softdep_follows(void **state)
 	_cleanup_module_set_ struct module_set *s = fixture_set(NULL);
 	_cleanup_free_ char *d = NULL;
 
-	assert_int_equal(module_set_add(s, "fpost"), 4);
+	assert_int_equal(module_set_add(s, "fpost", NULL), 4);
 	d = names(s);
 	assert_string_equal(d, "fbus_core fbus fpost fcrc_generic");
 }
@@ -122,7 +157,7 @@ static void test_softdep_cycle_ends(void **state)
 	_cleanup_module_set_ struct module_set *s = fixture_set(NULL);
 	_cleanup_free_ char *d = NULL;
 
-	assert_int_equal(module_set_add(s, "fcyc_a"), 2);
+	assert_int_equal(module_set_add(s, "fcyc_a", NULL), 2);
 	d = names(s);
 	assert_string_equal(d, "fcyc_b fcyc_a");
 }
@@ -133,13 +168,16 @@ static void test_filesystems(void **state)
 	_cleanup_free_ char *d = NULL;
 
 	/* Through the "fs-ffs" alias, as the kernel's request_module would. */
-	assert_int_equal(module_set_add_filesystem(s, "ffs"), 5);
+	assert_int_equal(module_set_add_filesystem(s, "ffs", NULL), 5);
 	/* Built in: found, nothing to load. */
-	assert_int_equal(module_set_add_filesystem(s, "fbuiltin"), 0);
-	assert_int_equal(module_set_add(s, "fbuiltin"), 0);
-	assert_int_equal(module_set_add_filesystem(s, "nosuchfs"), -ENOENT);
-	assert_int_equal(module_set_add_filesystem(s, ""), -EINVAL);
-	assert_int_equal(module_set_add_filesystem(s, "../x"), -EINVAL);
+	assert_int_equal(module_set_add_filesystem(s, "fbuiltin", NULL), 0);
+	assert_int_equal(module_set_add(s, "fbuiltin", NULL), 0);
+	expect_add(s, "nosuchfs", true, -ENOENT,
+		   "no kernel module for file system type 'nosuchfs' in " FIXTURE_DIR
+		   " (neither fs-nosuchfs nor nosuchfs; check the type, or run depmod)");
+	expect_add(s, "", true, -EINVAL, "invalid file system type ''");
+	expect_add(s, "../x", true, -EINVAL, "invalid file system type '../x'");
+	expect_add(s, NULL, true, -EINVAL, "invalid file system type ''");
 	d = names(s);
 	assert_string_equal(d, "fcrc_fast fcrc_generic fjournal fcrc16 ffs");
 }
@@ -147,24 +185,57 @@ static void test_filesystems(void **state)
 static void test_unknown_and_bad_names(void **state)
 {
 	_cleanup_module_set_ struct module_set *s = fixture_set(NULL);
+	_cleanup_free_ char *why = NULL;
 	size_t n;
 
-	assert_int_equal(module_set_add(s, "no_such_module"), -ENOENT);
-	assert_int_equal(module_set_add(s, ""), -EINVAL);
-	assert_int_equal(module_set_add(s, NULL), -EINVAL);
+	expect_add(s, "no_such_module", false, -ENOENT,
+		   "kernel module 'no_such_module' not found in " FIXTURE_DIR
+		   " (check the name, or run depmod)");
+	expect_add(s, "", false, -EINVAL, "empty kernel module name");
+	expect_add(s, NULL, false, -EINVAL, "empty kernel module name");
 	module_set_files(s, &n);
 	assert_int_equal(n, 0);
+	/* Success leaves the message place untouched. */
+	assert_int_equal(module_set_add(s, "fblk", &why), 3);
+	assert_null(why);
 }
 
 static void test_modules_dir_errors(void **state)
 {
-	struct module_set *s = NULL;
+	char tmp[] = "/tmp/test-modules-XXXXXX", dir[128], want[512];
 
-	assert_int_equal(module_set_new("tests/fixtures/modules/nonexistent", NULL, &s), -ENOENT);
-	/* A directory that depmod never ran in. */
-	assert_int_equal(module_set_new("tests/fixtures/modules", NULL, &s), -ENOPKG);
-	assert_int_equal(module_set_new(FIXTURE_DIR "/modules.dep", NULL, &s), -ENOTDIR);
-	assert_null(s);
+	expect_new("tests/fixtures/modules/nonexistent", -ENOENT,
+		   "kernel modules directory tests/fixtures/modules/nonexistent does not exist: "
+		   "check the path, or install the kernel's modules");
+	/* A directory that depmod never ran in, and not named like a kernel's. */
+	expect_new("tests/fixtures/modules", -ENOPKG,
+		   "no modules.dep.bin in tests/fixtures/modules: run depmod for the kernel whose "
+		   "modules these are");
+	expect_new(FIXTURE_DIR "/modules.dep", -ENOTDIR,
+		   "kernel modules directory " FIXTURE_DIR "/modules.dep is not a directory");
+
+	/* BASE/lib/modules/RELEASE without an index: the depmod command that makes one. */
+	assert_non_null(mkdtemp(tmp));
+	snprintf(dir, sizeof(dir), "%s/lib", tmp);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(dir, sizeof(dir), "%s/lib/modules", tmp);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(dir, sizeof(dir), "%s/lib/modules/9.9-test", tmp);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(want, sizeof(want), "no modules.dep.bin in %s: run depmod -b %s 9.9-test", dir,
+		 tmp);
+	expect_new(dir, -ENOPKG, want);
+	/* A trailing slash changes nothing but the name the message repeats. */
+	snprintf(dir, sizeof(dir), "%s/lib/modules/9.9-test/", tmp);
+	snprintf(want, sizeof(want), "no modules.dep.bin in %s: run depmod -b %s 9.9-test", dir,
+		 tmp);
+	expect_new(dir, -ENOPKG, want);
+	assert_int_equal(rmdir(dir), 0);
+	snprintf(dir, sizeof(dir), "%s/lib/modules", tmp);
+	assert_int_equal(rmdir(dir), 0);
+	snprintf(dir, sizeof(dir), "%s/lib", tmp);
+	assert_int_equal(rmdir(dir), 0);
+	assert_int_equal(rmdir(tmp), 0);
 }
 
 static void test_modprobe_d_of_root(void **state)
@@ -174,8 +245,8 @@ static void test_modprobe_d_of_root(void **state)
 	_cleanup_free_ char *a = NULL, *b = NULL;
 
 	/* The fixture root's etc/modprobe.d says: softdep fblk pre: fcrc_generic. */
-	assert_int_equal(module_set_add(with, "fblk"), 4);
-	assert_int_equal(module_set_add(without, "fblk"), 3);
+	assert_int_equal(module_set_add(with, "fblk", NULL), 4);
+	assert_int_equal(module_set_add(without, "fblk", NULL), 3);
 	a = names(with);
 	b = names(without);
 	assert_string_equal(a, "fcrc_generic fbus_core fbus fblk");
@@ -242,10 +313,10 @@ static void test_real_kernel_virtio_ext4(void **state)
 			"# SKIP: no unpacked guest kernel under build/cache (scripts/setup.sh)\n");
 		skip();
 	}
-	assert_int_equal(module_set_new(dir, NULL, &s), 0);
-	assert_int_equal(module_set_add(s, "virtio_pci"), 5);
-	assert_int_equal(module_set_add(s, "virtio_blk"), 1);
-	assert_int_equal(module_set_add_filesystem(s, "ext4"), 6);
+	assert_int_equal(module_set_new(dir, NULL, &s, NULL), 0);
+	assert_int_equal(module_set_add(s, "virtio_pci", NULL), 5);
+	assert_int_equal(module_set_add(s, "virtio_blk", NULL), 1);
+	assert_int_equal(module_set_add_filesystem(s, "ext4", NULL), 6);
 	got = names(s);
 	assert_string_equal(got, "virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev "
 				 "virtio_pci virtio_blk crc32c_intel crc32c_generic jbd2 mbcache "

@@ -5,6 +5,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <sys/stat.h>
+
 #include "initramfs/target.h"
 
 #define ROOT "tests/fixtures/roots/initramfs-fake"
@@ -18,7 +20,7 @@ struct want {
 static void check(const struct want *w)
 {
 	_cleanup_(target_info_done) struct target_info t = {};
-	int r = target_resolve(ROOT, w->target, w->path, &t);
+	int r = target_resolve(ROOT, w->target, w->path, &t, NULL);
 
 	if (r < 0)
 		fail_msg("%s %s: %s", w->target ?: "(unset)", w->path, strerror(-r));
@@ -84,21 +86,76 @@ static void test_given_target(void **state)
 		check(&cases[i]);
 }
 
-static void test_errors(void **state)
+#define CONFIG_FILE CRASHCAP_SYSCONFDIR "/crashcap.conf"
+
+/* target_resolve() fails with r and exactly message, and leaves t alone. */
+static void expect_error(const char *root, const char *target, const char *path, int r,
+			 const char *message)
 {
 	struct target_info t = { .spec = (char *)"untouched" };
+	_cleanup_free_ char *why = NULL;
 
-	/* tmpfs and /proc have no block device to find again after a crash. */
-	assert_int_equal(target_resolve(ROOT, NULL, "/tmp/crash", &t), -ENOTBLK);
-	assert_int_equal(target_resolve(ROOT, NULL, "/proc", &t), -ENOTBLK);
-	assert_int_equal(target_resolve(ROOT, "vda1", "/", &t), -EINVAL);
-	assert_int_equal(target_resolve(ROOT, "UUID=", "/", &t), -EINVAL);
-	assert_int_equal(target_resolve(ROOT, NULL, "relative/path", &t), -EINVAL);
-	assert_int_equal(target_resolve(ROOT, "LABEL=x", NULL, &t), -EINVAL);
-	/* No mountinfo to go by. */
-	assert_int_equal(target_resolve("tests/fixtures/nonexistent-root", NULL, "/var", &t),
-			 -ENOENT);
+	assert_int_equal(target_resolve(root, target, path, &t, &why), r);
+	assert_non_null(why);
+	assert_string_equal(why, message);
 	assert_string_equal(t.spec, "untouched");
+	/* Without a place for the message: the same error. */
+	assert_int_equal(target_resolve(root, target, path, &t, NULL), r);
+}
+
+static void test_errors(void **state)
+{
+	/* tmpfs and /proc have no block device to find again after a crash. */
+	expect_error(ROOT, NULL, "/tmp/crash", -ENOTBLK,
+		     "target is unset and /tmp/crash lies on tmpfs, not on a disk: set target = "
+		     "UUID=... in " CONFIG_FILE);
+	expect_error(ROOT, "", "/proc", -ENOTBLK,
+		     "target is unset and /proc lies on proc, not on a disk: set target = UUID=... "
+		     "in " CONFIG_FILE);
+	expect_error(ROOT, "vda1", "/", -EINVAL,
+		     "cannot parse target = vda1: use UUID=..., LABEL=..., PARTUUID=..., "
+		     "PARTLABEL=... or a /dev path");
+	expect_error(ROOT, "UUID=", "/", -EINVAL,
+		     "cannot parse target = UUID=: use UUID=..., LABEL=..., PARTUUID=..., "
+		     "PARTLABEL=... or a /dev path");
+	expect_error(ROOT, NULL, "relative/path", -EINVAL,
+		     "the dump path 'relative/path' is not absolute: set path = /var/crash or "
+		     "another absolute directory in " CONFIG_FILE);
+	expect_error(ROOT, "LABEL=x", NULL, -EINVAL,
+		     "the dump path '(unset)' is not absolute: set path = /var/crash or another "
+		     "absolute directory in " CONFIG_FILE);
+	/* No mountinfo to go by. */
+	expect_error("tests/fixtures/nonexistent-root", NULL, "/var", -ENOENT,
+		     "cannot read tests/fixtures/nonexistent-root/proc/self/mountinfo: No such "
+		     "file or directory");
+}
+
+/* A mount table where nothing holds the path (no "/" mount at all). */
+static void test_no_mount_holds_path(void **state)
+{
+	char root[] = "/tmp/test-target-XXXXXX", p[128], want[256];
+	FILE *f;
+
+	assert_non_null(mkdtemp(root));
+	snprintf(p, sizeof(p), "%s/proc", root);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/proc/self", root);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/proc/self/mountinfo", root);
+	f = fopen(p, "we");
+	assert_non_null(f);
+	fputs("23 22 0:21 / /proc rw - proc proc rw\n", f);
+	assert_int_equal(fclose(f), 0);
+
+	snprintf(want, sizeof(want), "no file system in %s/proc/self/mountinfo holds /var/crash",
+		 root);
+	expect_error(root, NULL, "/var/crash", -ENOENT, want);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/proc/self", root);
+	rmdir(p);
+	snprintf(p, sizeof(p), "%s/proc", root);
+	rmdir(p);
+	rmdir(root);
 }
 
 int main(void)
@@ -107,6 +164,7 @@ int main(void)
 		cmocka_unit_test(test_unset_target_follows_path),
 		cmocka_unit_test(test_given_target),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_no_mount_holds_path),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
