@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "settings.h"
 
+#include <ctype.h>
 #include <dirent.h>
+#include <inttypes.h>
 #include <stdarg.h>
 
 #include "log.h"
 #include "rootfs.h"
 
 #define DEFAULT_PATH "/var/crash"
+#define DEFAULT_HOTPLUG_QUIET_USEC (1 * USEC_PER_SEC)
+#define DEFAULT_HOTPLUG_MAX_DELAY_USEC (10 * USEC_PER_SEC)
+#define DEFAULT_TARGET_TIMEOUT_USEC (60 * USEC_PER_SEC)
+#define MAX_TIMESPAN_USEC (3600 * USEC_PER_SEC)
 
 static const char *const compression_names[] = {
 	[COMPRESSION_NONE] = "none", [COMPRESSION_ZSTD] = "zstd",     [COMPRESSION_ZLIB] = "zlib",
@@ -26,6 +32,12 @@ static const char *const load_method_names[] = {
 	[LOAD_METHOD_SEGMENTS] = "segments",
 };
 
+static const char *const hotplug_reload_names[] = {
+	[HOTPLUG_RELOAD_AUTO] = "auto",
+	[HOTPLUG_RELOAD_ALWAYS] = "always",
+	[HOTPLUG_RELOAD_NEVER] = "never",
+};
+
 const char *compression_to_string(enum compression c)
 {
 	return (size_t)c < ELEMENTSOF(compression_names) ? compression_names[c] : NULL;
@@ -39,6 +51,50 @@ const char *final_action_to_string(enum final_action a)
 const char *load_method_to_string(enum load_method m)
 {
 	return (size_t)m < ELEMENTSOF(load_method_names) ? load_method_names[m] : NULL;
+}
+
+const char *hotplug_reload_to_string(enum hotplug_reload h)
+{
+	return (size_t)h < ELEMENTSOF(hotplug_reload_names) ? hotplug_reload_names[h] : NULL;
+}
+
+int parse_timespan(const char *s, uint64_t *ret_usec)
+{
+	static const struct {
+		const char *suffix;
+		uint64_t usec;
+	} units[] = {
+		{ "", USEC_PER_SEC },
+		{ "ms", USEC_PER_MSEC },
+		{ "s", USEC_PER_SEC },
+		{ "min", 60 * USEC_PER_SEC },
+	};
+	unsigned long long v;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -errno;
+	for (size_t i = 0; i < ELEMENTSOF(units); i++)
+		if (streq(end, units[i].suffix)) {
+			if (v > UINT64_MAX / units[i].usec)
+				return -ERANGE;
+			*ret_usec = v * units[i].usec;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static int parse_bool(const char *s)
+{
+	if (streq(s, "yes") || streq(s, "true") || streq(s, "on") || streq(s, "1"))
+		return 1;
+	if (streq(s, "no") || streq(s, "false") || streq(s, "off") || streq(s, "0"))
+		return 0;
+	return -EINVAL;
 }
 
 static int lookup(const char *const *names, size_t n, const char *s)
@@ -60,6 +116,10 @@ void settings_init(struct settings *s)
 		.load_method = LOAD_METHOD_AUTO,
 		.final_action = ACTION_REBOOT,
 		.failure_action = ACTION_REBOOT,
+		.hotplug_reload = HOTPLUG_RELOAD_AUTO,
+		.hotplug_quiet_usec = DEFAULT_HOTPLUG_QUIET_USEC,
+		.hotplug_max_delay_usec = DEFAULT_HOTPLUG_MAX_DELAY_USEC,
+		.target_timeout_usec = DEFAULT_TARGET_TIMEOUT_USEC,
 	};
 }
 
@@ -151,6 +211,71 @@ static int set_path(char **field, const struct config_entry *e, bool allow_empty
 	return set_string(field, e->value);
 }
 
+static int set_timespan(uint64_t *field, const struct config_entry *e, uint64_t min,
+			struct config_error *err)
+{
+	uint64_t v;
+
+	if (parse_timespan(e->value, &v) < 0 || v < min || v > MAX_TIMESPAN_USEC)
+		return entry_error(err, e,
+				   "%s must be a time from %s to 1h such as 500ms, 2s or 1min, "
+				   "got '%s'",
+				   e->key, min ? "1ms" : "0", e->value);
+	*field = v;
+	return 0;
+}
+
+/* The keys only crashcapd reads (and target_timeout, the collector's). */
+static int apply_daemon_entry(struct settings *s, const struct config_entry *e,
+			      struct config_error *err)
+{
+	const char *k = e->key, *v = e->value;
+	uint64_t u;
+	int i;
+
+	if (streq(k, "keep_dumps")) {
+		if (parse_u64(v, 10, &u) < 0 || u > 100000)
+			return entry_error(
+				err, e, "keep_dumps must be 0..100000 (0: no limit), got '%s'", v);
+		s->keep_dumps = (unsigned)u;
+		return 0;
+	}
+	if (streq(k, "max_dumps_size")) {
+		if (parse_size(v, &u) < 0)
+			return entry_error(
+				err, e,
+				"max_dumps_size must be a size such as 20G or 500M (0: no limit), "
+				"got '%s'",
+				v);
+		s->max_dumps_size = u;
+		return 0;
+	}
+	if (streq(k, "hotplug_reload")) {
+		i = lookup(hotplug_reload_names, ELEMENTSOF(hotplug_reload_names), v);
+		if (i < 0)
+			return entry_error(err, e,
+					   "hotplug_reload must be auto, always or never, got '%s'",
+					   v);
+		s->hotplug_reload = i;
+		return 0;
+	}
+	if (streq(k, "hotplug_quiet"))
+		return set_timespan(&s->hotplug_quiet_usec, e, 0, err);
+	if (streq(k, "hotplug_max_delay"))
+		return set_timespan(&s->hotplug_max_delay_usec, e, 0, err);
+	if (streq(k, "target_timeout"))
+		return set_timespan(&s->target_timeout_usec, e, USEC_PER_MSEC, err);
+	if (streq(k, "keep_loaded_on_stop")) {
+		i = parse_bool(v);
+		if (i < 0)
+			return entry_error(err, e,
+					   "keep_loaded_on_stop must be yes or no, got '%s'", v);
+		s->keep_loaded_on_stop = i;
+		return 0;
+	}
+	return entry_error(err, e, "unknown key '%s'", k);
+}
+
 static int apply_entry(struct settings *s, const struct config_entry *e, struct config_error *err)
 {
 	const char *k = e->key, *v = e->value;
@@ -214,7 +339,7 @@ static int apply_entry(struct settings *s, const struct config_entry *e, struct 
 			s->failure_action = i;
 		return 0;
 	}
-	return entry_error(err, e, "unknown key '%s'", k);
+	return apply_daemon_entry(s, e, err);
 }
 
 int settings_from_config(struct settings *s, const struct config *c, struct config_error *err)
@@ -315,6 +440,14 @@ int settings_write(const struct settings *s, FILE *f)
 		config_write_value(f, "crash_args", s->crash_args);
 	fprintf(f, "final_action = %s\n", final_action_to_string(s->final_action));
 	fprintf(f, "failure_action = %s\n", final_action_to_string(s->failure_action));
+	fprintf(f, "keep_dumps = %u\n", s->keep_dumps);
+	fprintf(f, "max_dumps_size = %" PRIu64 "\n", s->max_dumps_size);
+	fprintf(f, "hotplug_reload = %s\n", hotplug_reload_to_string(s->hotplug_reload));
+	fprintf(f, "hotplug_quiet = %" PRIu64 "ms\n", s->hotplug_quiet_usec / USEC_PER_MSEC);
+	fprintf(f, "hotplug_max_delay = %" PRIu64 "ms\n",
+		s->hotplug_max_delay_usec / USEC_PER_MSEC);
+	fprintf(f, "keep_loaded_on_stop = %s\n", s->keep_loaded_on_stop ? "yes" : "no");
+	fprintf(f, "target_timeout = %" PRIu64 "ms\n", s->target_timeout_usec / USEC_PER_MSEC);
 	if (fflush(f) != 0 || ferror(f))
 		return -EIO;
 	return 0;

@@ -29,6 +29,16 @@ enum load_method {
 	LOAD_METHOD_SEGMENTS,
 };
 
+/* Whether crashcapd loads the crash kernel again after memory or CPU hotplug. */
+enum hotplug_reload {
+	HOTPLUG_RELOAD_AUTO, /* unless the kernel updates the loaded image itself (crash_hotplug) */
+	HOTPLUG_RELOAD_ALWAYS,
+	HOTPLUG_RELOAD_NEVER,
+};
+
+#define USEC_PER_MSEC ((uint64_t)1000)
+#define USEC_PER_SEC ((uint64_t)1000000)
+
 struct settings {
 	char *target; /* "UUID=...", "LABEL=...", a device path, or NULL: the fs holding path */
 	char *path; /* directory on the target; dumps go to <path>/crashcap/ */
@@ -42,6 +52,15 @@ struct settings {
 	char *crash_args; /* extra crash kernel command line */
 	enum final_action final_action;
 	enum final_action failure_action;
+	/* Retention, applied by crashcapd at start: 0 is no limit. */
+	unsigned keep_dumps; /* the newest N dumps stay */
+	uint64_t max_dumps_size; /* bytes all dumps may take */
+	/* Hotplug: a burst of events gives one reload. */
+	enum hotplug_reload hotplug_reload;
+	uint64_t hotplug_quiet_usec; /* reload once no event came for this long */
+	uint64_t hotplug_max_delay_usec; /* but never later than this after the first */
+	bool keep_loaded_on_stop; /* stopping crashcapd leaves the crash kernel loaded */
+	uint64_t target_timeout_usec; /* how long the crash kernel waits for the target */
 };
 
 /* Defaults for every field. */
@@ -68,3 +87,6 @@ int settings_write(const struct settings *s, FILE *f);
 const char *compression_to_string(enum compression c);
 const char *final_action_to_string(enum final_action a);
 const char *load_method_to_string(enum load_method m);
+const char *hotplug_reload_to_string(enum hotplug_reload h);
+/* "500ms", "2s", "1min", "3" (seconds) to microseconds. */
+int parse_timespan(const char *s, uint64_t *ret_usec);

@@ -24,6 +24,13 @@ static void test_defaults(void **state)
 	assert_null(s.crash_args);
 	assert_int_equal(s.final_action, ACTION_REBOOT);
 	assert_int_equal(s.failure_action, ACTION_REBOOT);
+	assert_int_equal(s.keep_dumps, 0);
+	assert_int_equal(s.max_dumps_size, 0);
+	assert_int_equal(s.hotplug_reload, HOTPLUG_RELOAD_AUTO);
+	assert_int_equal(s.hotplug_quiet_usec, 1000000);
+	assert_int_equal(s.hotplug_max_delay_usec, 10000000);
+	assert_false(s.keep_loaded_on_stop);
+	assert_int_equal(s.target_timeout_usec, 60000000);
 	settings_done(&s);
 	settings_done(&s); /* idempotent */
 }
@@ -47,6 +54,17 @@ static void test_every_key(void **state)
 	assert_string_equal(s.crash_args, "console=ttyS1,115200 loglevel=7");
 	assert_int_equal(s.final_action, ACTION_POWEROFF);
 	assert_int_equal(s.failure_action, ACTION_HALT);
+	settings_done(&s);
+
+	settings_init(&s);
+	assert_int_equal(settings_load(&s, NULL, FIX "daemon.conf", &err), 0);
+	assert_int_equal(s.keep_dumps, 5);
+	assert_int_equal(s.max_dumps_size, 20ULL << 30);
+	assert_int_equal(s.hotplug_reload, HOTPLUG_RELOAD_ALWAYS);
+	assert_int_equal(s.hotplug_quiet_usec, 250000);
+	assert_int_equal(s.hotplug_max_delay_usec, 120000000);
+	assert_true(s.keep_loaded_on_stop);
+	assert_int_equal(s.target_timeout_usec, 90000000);
 	settings_done(&s);
 }
 
@@ -94,6 +112,34 @@ static void test_bad_values(void **state)
 		  "test.conf:1: initrd must be an absolute path, got './x.img'" },
 		{ "path = /ok\nfoo = bar\n", "test.conf:2: unknown key 'foo'" },
 		{ "Dump_Level = 3\n", "test.conf:1: unknown key 'Dump_Level'" },
+		{ "keep_dumps = -1\n",
+		  "test.conf:1: keep_dumps must be 0..100000 (0: no limit), got '-1'" },
+		{ "keep_dumps = 100001\n",
+		  "test.conf:1: keep_dumps must be 0..100000 (0: no limit), got '100001'" },
+		{ "max_dumps_size = 20X\n",
+		  "test.conf:1: max_dumps_size must be a size such as 20G or 500M (0: no limit), got "
+		  "'20X'" },
+		{ "hotplug_reload = sometimes\n",
+		  "test.conf:1: hotplug_reload must be auto, always or never, got 'sometimes'" },
+		{ "hotplug_quiet = 2 s\n",
+		  "test.conf:1: hotplug_quiet must be a time from 0 to 1h such as 500ms, 2s or 1min, "
+		  "got '2 s'" },
+		{ "hotplug_quiet = 1h\n",
+		  "test.conf:1: hotplug_quiet must be a time from 0 to 1h such as 500ms, 2s or 1min, "
+		  "got '1h'" },
+		{ "hotplug_max_delay = 61min\n",
+		  "test.conf:1: hotplug_max_delay must be a time from 0 to 1h such as 500ms, 2s or "
+		  "1min, got '61min'" },
+		{ "hotplug_max_delay = -5s\n",
+		  "test.conf:1: hotplug_max_delay must be a time from 0 to 1h such as 500ms, 2s or "
+		  "1min, got '-5s'" },
+		{ "target_timeout = 0\n",
+		  "test.conf:1: target_timeout must be a time from 1ms to 1h such as 500ms, 2s or "
+		  "1min, got '0'" },
+		{ "keep_loaded_on_stop = maybe\n",
+		  "test.conf:1: keep_loaded_on_stop must be yes or no, got 'maybe'" },
+		{ "keep_loaded_on_stop =\n",
+		  "test.conf:1: keep_loaded_on_stop must be yes or no, got ''" },
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -132,6 +178,42 @@ static void test_good_values(void **state)
 	assert_null(s.kernel);
 	assert_null(s.crash_args);
 	settings_done(&s);
+
+	settings_init(&s);
+	assert_int_equal(apply(&s,
+			       "hotplug_quiet = 0\nhotplug_max_delay = 60min\nkeep_dumps = 0\n"
+			       "max_dumps_size = 0\nkeep_loaded_on_stop = true\n"
+			       "keep_loaded_on_stop = off\nhotplug_reload = never\n"
+			       "target_timeout = 1ms\n",
+			       &err),
+			 0);
+	assert_int_equal(s.hotplug_quiet_usec, 0);
+	assert_int_equal(s.hotplug_max_delay_usec, 3600000000ULL);
+	assert_false(s.keep_loaded_on_stop);
+	assert_int_equal(s.hotplug_reload, HOTPLUG_RELOAD_NEVER);
+	assert_int_equal(s.target_timeout_usec, 1000);
+	settings_done(&s);
+}
+
+static void test_timespan(void **state)
+{
+	uint64_t v;
+
+	assert_int_equal(parse_timespan("3", &v), 0);
+	assert_int_equal(v, 3000000);
+	assert_int_equal(parse_timespan("500ms", &v), 0);
+	assert_int_equal(v, 500000);
+	assert_int_equal(parse_timespan("2min", &v), 0);
+	assert_int_equal(v, 120000000);
+	assert_int_equal(parse_timespan("0s", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(parse_timespan("", &v), -EINVAL);
+	assert_int_equal(parse_timespan("s", &v), -EINVAL);
+	assert_int_equal(parse_timespan("1.5s", &v), -EINVAL);
+	assert_int_equal(parse_timespan("5 s", &v), -EINVAL);
+	assert_int_equal(parse_timespan("+5", &v), -EINVAL);
+	assert_int_equal(parse_timespan("99999999999999999999", &v), -ERANGE);
+	assert_int_equal(parse_timespan("99999999999999min", &v), -ERANGE);
 }
 
 static void test_dropin_order(void **state)
@@ -192,6 +274,13 @@ static void test_write_round_trip(void **state)
 	assert_int_equal(settings_load(&s, NULL, FIX "good.conf", &err), 0);
 	free(s.crash_args);
 	s.crash_args = strdup("quote \" and \\ back");
+	s.keep_dumps = 7;
+	s.max_dumps_size = 123456789;
+	s.hotplug_reload = HOTPLUG_RELOAD_NEVER;
+	s.hotplug_quiet_usec = 1500000;
+	s.hotplug_max_delay_usec = 42000;
+	s.keep_loaded_on_stop = true;
+	s.target_timeout_usec = 3000;
 	f = open_memstream(&text, &len);
 	assert_non_null(f);
 	assert_int_equal(settings_write(&s, f), 0);
@@ -212,6 +301,13 @@ static void test_write_round_trip(void **state)
 	assert_int_equal(t.load_method, s.load_method);
 	assert_int_equal(t.final_action, s.final_action);
 	assert_int_equal(t.failure_action, s.failure_action);
+	assert_int_equal(t.keep_dumps, s.keep_dumps);
+	assert_int_equal(t.max_dumps_size, s.max_dumps_size);
+	assert_int_equal(t.hotplug_reload, s.hotplug_reload);
+	assert_int_equal(t.hotplug_quiet_usec, s.hotplug_quiet_usec);
+	assert_int_equal(t.hotplug_max_delay_usec, s.hotplug_max_delay_usec);
+	assert_int_equal(t.keep_loaded_on_stop, s.keep_loaded_on_stop);
+	assert_int_equal(t.target_timeout_usec, s.target_timeout_usec);
 	settings_done(&s);
 	settings_done(&t);
 	free(text);
@@ -239,7 +335,7 @@ static void test_shipped_conf_documents_defaults(void **state)
 			keys++;
 		}
 	}
-	assert_int_equal(keys, 12);
+	assert_int_equal(keys, 19);
 	assert_int_equal(config_parse_string(&c, out, "conf/crashcap.conf", &err), 0);
 	settings_init(&s);
 	settings_init(&d);
@@ -256,6 +352,13 @@ static void test_shipped_conf_documents_defaults(void **state)
 	assert_null(s.crash_args);
 	assert_int_equal(s.final_action, d.final_action);
 	assert_int_equal(s.failure_action, d.failure_action);
+	assert_int_equal(s.keep_dumps, d.keep_dumps);
+	assert_int_equal(s.max_dumps_size, d.max_dumps_size);
+	assert_int_equal(s.hotplug_reload, d.hotplug_reload);
+	assert_int_equal(s.hotplug_quiet_usec, d.hotplug_quiet_usec);
+	assert_int_equal(s.hotplug_max_delay_usec, d.hotplug_max_delay_usec);
+	assert_int_equal(s.keep_loaded_on_stop, d.keep_loaded_on_stop);
+	assert_int_equal(s.target_timeout_usec, d.target_timeout_usec);
 	settings_done(&s);
 	settings_done(&d);
 }
@@ -267,6 +370,8 @@ static void test_to_string(void **state)
 	assert_string_equal(final_action_to_string(ACTION_POWEROFF), "poweroff");
 	assert_string_equal(load_method_to_string(LOAD_METHOD_SEGMENTS), "segments");
 	assert_null(compression_to_string((enum compression)99));
+	assert_string_equal(hotplug_reload_to_string(HOTPLUG_RELOAD_NEVER), "never");
+	assert_null(hotplug_reload_to_string((enum hotplug_reload)7));
 }
 
 int main(void)
@@ -276,6 +381,7 @@ int main(void)
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_good_values),
+		cmocka_unit_test(test_timespan),
 		cmocka_unit_test(test_dropin_order),
 		cmocka_unit_test(test_no_config_is_defaults),
 		cmocka_unit_test(test_explicit_path_must_exist),
