@@ -191,6 +191,22 @@ purgatory-clean:
 	rm -rf $(PURGATORY_DIR) $(FUZZ_DIR)
 # --- end purgatory ---
 
+# --- fuzz analyze (issue 10) ---
+# Standalone ASan/UBSan runners for the decoders of dump-supplied tables:
+# kallsyms, and BTF extraction. Each also mutates a built-in seed.
+FUZZ_ANALYZE := $(FUZZ_DIR)/fuzz-kallsyms-standalone
+FUZZ_ANALYZE_SRCS := $(LIB_SRCS) tests/unit/kallsyms-build.c
+.PHONY: fuzz-analyze
+fuzz: fuzz-analyze
+fuzz-analyze: $(FUZZ_ANALYZE)
+	$(Q)for f in $(FUZZ_ANALYZE); do $$f || exit 1; done
+
+$(FUZZ_DIR)/fuzz-%-standalone: tests/fuzz/fuzz-%.c $(FUZZ_ANALYZE_SRCS) $(wildcard lib/*.h)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(BASE_CFLAGS) $(DYN_CFLAGS) -O1 $(FUZZ_SAN) -o $@ $< $(FUZZ_ANALYZE_SRCS) $(DYN_LIBS)
+# --- end fuzz analyze ---
+
 tests: $(TESTS) $(PROGRAMS)
 
 setup:
