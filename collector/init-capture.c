@@ -15,10 +15,7 @@
 #include "collect.h"
 #include "dmesg.h"
 #include "log.h"
-
-#define UTS_LEN 65
-/* Before 5.11 struct uts_namespace began with a 4-byte kref; newer kernels say OFFSET(). */
-#define UTS_NAME_OFFSET_OLD 4
+#include "utsname.h"
 
 double init_now(void)
 {
@@ -38,23 +35,17 @@ void crash_info_done(struct crash_info *ci)
 	*ci = (struct crash_info){};
 }
 
-/* init_uts_ns.name.nodename of the dead kernel (new_utsname: sysname, nodename, ...). */
-static char *read_hostname(struct dump *d, const struct vmcoreinfo *vi)
+/* The dead kernel's nodename, or NULL when it had none (or it cannot be read). */
+static char *read_hostname(struct dump *d)
 {
-	char names[2][UTS_LEN];
-	uint64_t addr, off;
+	struct kdump_utsname u;
 
-	if (vmcoreinfo_symbol(vi, "init_uts_ns", &addr) < 0)
+	if (dump_read_utsname(d, &u) < 0)
 		return NULL;
-	if (vmcoreinfo_offset(vi, "uts_namespace.name", &off) < 0)
-		off = UTS_NAME_OFFSET_OLD;
-	if (dump_read_virt(d, addr + off, names, sizeof(names)) < 0)
-		return NULL;
-	names[0][UTS_LEN - 1] = names[1][UTS_LEN - 1] = 0;
 	/* "(none)" is the kernel's default: no hostname was ever set. */
-	if (!streq(names[0], "Linux") || !names[1][0] || streq(names[1], "(none)"))
+	if (!u.nodename[0] || streq(u.nodename, "(none)"))
 		return NULL;
-	return strdup(names[1]);
+	return strdup(u.nodename);
 }
 
 int init_crash_info(struct dump *d, struct crash_info *ret)
@@ -73,7 +64,7 @@ int init_crash_info(struct dump *d, struct crash_info *ret)
 			ci.crash_time = (int64_t)t;
 			ci.crash_time_from_dump = true;
 		}
-		ci.hostname = read_hostname(d, vi);
+		ci.hostname = read_hostname(d);
 	}
 	if (d && dmesg_find_panic(d, &ci.panic) < 0)
 		ci.panic = NULL;
