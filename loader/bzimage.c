@@ -34,7 +34,7 @@ int bzimage_parse(const void *data, size_t size, struct bzimage *ret, const char
 	memcpy(&b.version, p + BZIMAGE_HDR_AT(version), sizeof(b.version));
 	if (b.version < BZIMAGE_MIN_PROTOCOL)
 		return refuse(reason, "boot protocol older than 2.12 (kernel before 3.8): "
-				      "no 64-bit entry point to start it from kexec_load");
+				      "no 64-bit entry point to start it from kexec");
 
 	/*
 	 * The header's length is the target of the short jump at 0x200: the

@@ -151,15 +151,16 @@ static bool is_system_ram(const char *name)
 	return streq(name, "System RAM") || startswith(name, "System RAM (");
 }
 
-int crash_memory_from_iomem(const struct iomem *io, struct crash_memory *ret)
+/* Fills m from io; the crash ranges only when required or present. */
+static int memory_from_iomem(const struct iomem *io, bool need_crash, struct crash_memory *ret)
 {
 	_cleanup_(crash_memory_done) struct crash_memory m = {};
-	struct iomem_crash_ranges crash;
+	struct iomem_crash_ranges crash = {};
 	const struct iomem_range *r;
 	int k;
 
 	k = iomem_crash_ranges(io, &crash);
-	if (k < 0)
+	if (k < 0 && (need_crash || k != -ENOENT))
 		return k;
 
 	iomem_foreach(r, io) {
@@ -181,7 +182,10 @@ int crash_memory_from_iomem(const struct iomem *io, struct crash_memory *ret)
 	}
 	mem_ranges_sort(&m.ram);
 
-	m.crash = (struct mem_range){ crash.main->start, crash.main->end };
+	if (crash.main) {
+		m.crash = (struct mem_range){ crash.main->start, crash.main->end };
+		m.has_crash = true;
+	}
 	if (crash.low) {
 		m.crash_low = (struct mem_range){ crash.low->start, crash.low->end };
 		m.has_crash_low = true;
@@ -189,6 +193,11 @@ int crash_memory_from_iomem(const struct iomem *io, struct crash_memory *ret)
 	*ret = m;
 	m = (struct crash_memory){};
 	return 0;
+}
+
+int crash_memory_from_iomem(const struct iomem *io, struct crash_memory *ret)
+{
+	return memory_from_iomem(io, true, ret);
 }
 
 int crash_memory_read(const char *root, struct crash_memory *ret)
@@ -200,4 +209,15 @@ int crash_memory_read(const char *root, struct crash_memory *ret)
 	if (k < 0)
 		return k;
 	return crash_memory_from_iomem(&io, ret);
+}
+
+int system_memory_read(const char *root, struct crash_memory *ret)
+{
+	_cleanup_(iomem_done) struct iomem io = {};
+	int k;
+
+	k = iomem_read(root, &io, NULL);
+	if (k < 0)
+		return k;
+	return memory_from_iomem(&io, false, ret);
 }

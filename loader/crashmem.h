@@ -50,6 +50,7 @@ struct crash_memory {
 	struct mem_ranges nvs; /* "ACPI Non-volatile Storage" */
 	struct mem_ranges reserved; /* "Reserved" (the e820 type; "reserved" on older kernels) */
 	struct mem_range crash; /* where kexec_load places segments: the main (high) range */
+	bool has_crash; /* always true from crash_memory_*(); system_memory_read() may leave it false */
 	struct mem_range crash_low; /* the ",low" range of crashkernel=X,high + Y,low */
 	bool has_crash_low;
 };
@@ -59,3 +60,8 @@ void crash_memory_done(struct crash_memory *m);
 int crash_memory_from_iomem(const struct iomem *io, struct crash_memory *ret);
 /* iomem_read() and the above. */
 int crash_memory_read(const char *root, struct crash_memory *ret);
+/*
+ * The same for a plain kexec, which needs no reservation: the crash ranges
+ * are filled in (has_crash, has_crash_low) only when the system has them.
+ */
+int system_memory_read(const char *root, struct crash_memory *ret);

@@ -121,12 +121,34 @@ static int cmp_ram_first(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
+/* Adds the firmware ranges to all (which holds the RAM), resolves overlaps, orders RAM first. */
+static int finish(struct e820_table *all, const struct crash_memory *mem, struct e820_table *ret)
+{
+	struct e820_table out;
+	int k;
+
+	k = add_ranges(all, &mem->acpi, E820_TYPE_ACPI);
+	if (k >= 0)
+		k = add_ranges(all, &mem->nvs, E820_TYPE_NVS);
+	if (k >= 0)
+		k = add_ranges(all, &mem->reserved, E820_TYPE_RESERVED);
+	if (k < 0)
+		return k;
+
+	k = resolve_overlaps(all, &out);
+	if (k < 0)
+		return k;
+	if (out.count > 0)
+		qsort(out.entries, out.count, sizeof(*out.entries), cmp_ram_first);
+	*ret = out;
+	return 0;
+}
+
 int e820_build_crash(const struct crash_memory *mem, const struct mem_range *keep, size_t n_keep,
 		     struct e820_table *ret)
 {
 	_cleanup_(e820_table_done) struct e820_table all = {};
 	_cleanup_(mem_ranges_done) struct mem_ranges low = {}, crash = {};
-	struct e820_table out;
 	int k;
 
 	/* The System RAM below 1 MiB, cut at 1 MiB, as the kernel's own loader does. */
@@ -153,20 +175,18 @@ int e820_build_crash(const struct crash_memory *mem, const struct mem_range *kee
 	k = add_ranges(&all, &low, E820_TYPE_RAM);
 	if (k >= 0)
 		k = add_ranges(&all, &crash, E820_TYPE_RAM);
-	if (k >= 0)
-		k = add_ranges(&all, &mem->acpi, E820_TYPE_ACPI);
-	if (k >= 0)
-		k = add_ranges(&all, &mem->nvs, E820_TYPE_NVS);
-	if (k >= 0)
-		k = add_ranges(&all, &mem->reserved, E820_TYPE_RESERVED);
 	if (k < 0)
 		return k;
+	return finish(&all, mem, ret);
+}
 
-	k = resolve_overlaps(&all, &out);
+int e820_build_plain(const struct crash_memory *mem, struct e820_table *ret)
+{
+	_cleanup_(e820_table_done) struct e820_table all = {};
+	int k;
+
+	k = add_ranges(&all, &mem->ram, E820_TYPE_RAM);
 	if (k < 0)
 		return k;
-	if (out.count > 0)
-		qsort(out.entries, out.count, sizeof(*out.entries), cmp_ram_first);
-	*ret = out;
-	return 0;
+	return finish(&all, mem, ret);
 }

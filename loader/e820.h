@@ -44,5 +44,12 @@ int e820_table_add(struct e820_table *t, uint64_t addr, uint64_t size, uint32_t 
 int e820_build_crash(const struct crash_memory *mem, const struct mem_range *keep, size_t n_keep,
 		     struct e820_table *ret);
 
+/*
+ * The map for a plain kexec (a reboot into a new kernel): all of mem's
+ * System RAM, and the firmware ranges as for a crash kernel, cleaned and
+ * ordered the same way.
+ */
+int e820_build_plain(const struct crash_memory *mem, struct e820_table *ret);
+
 /* Total bytes of entries of one type. */
 uint64_t e820_total(const struct e820_table *t, uint32_t type);

@@ -212,6 +212,11 @@ static int collect_kcore(const char *root, struct elfcorehdr_info *info, char **
 	return 0;
 }
 
+int elfcorehdr_kernel_map(const char *root, struct elfcorehdr_info *info, char **error)
+{
+	return collect_kcore(root, info, error);
+}
+
 int elfcorehdr_ram_ranges(const struct crash_memory *mem, struct mem_ranges *ret)
 {
 	_cleanup_(mem_ranges_done) struct mem_ranges ram = {};

@@ -48,6 +48,12 @@ void elfcorehdr_info_done(struct elfcorehdr_info *info);
 int elfcorehdr_collect(const char *root, const struct crash_memory *mem,
 		       struct elfcorehdr_info *ret, char **error);
 
+/*
+ * Only the kernel's mapping from /proc/kcore: text_*, page_offset and
+ * five_level (a plain kexec needs the paging mode, nothing else).
+ */
+int elfcorehdr_kernel_map(const char *root, struct elfcorehdr_info *info, char **error);
+
 /* The RAM ranges the dump covers: mem's System RAM minus low 1 MiB and the crash ranges. */
 int elfcorehdr_ram_ranges(const struct crash_memory *mem, struct mem_ranges *ret);
 

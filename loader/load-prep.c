@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 
+#include "bzimage.h"
 #include "iomem.h"
 #include "log.h"
 #include "rootfs.h"
@@ -20,22 +21,6 @@
 #define CRASH_DEFAULT_ARGS \
 	"irqpoll nr_cpus=1 reset_devices panic=1 nousb noresume mce=off swiotlb=noforce"
 
-/* Setup header offsets (Documentation/arch/x86/boot.rst). */
-#define HDR_SETUP_SECTS 0x1f1
-#define HDR_BOOT_FLAG 0x1fe
-#define HDR_MAGIC 0x202
-#define HDR_VERSION 0x206
-#define HDR_KERNEL_VERSION 0x20e
-#define HDR_LOADFLAGS 0x211
-#define HDR_XLOADFLAGS 0x236
-#define HDR_CMDLINE_SIZE 0x238
-#define HDR_INIT_SIZE 0x260
-#define HDR_END 0x270
-
-#define LOADED_HIGH 0x01
-#define XLF_KERNEL_64 0x01
-#define XLF_CAN_BE_LOADED_ABOVE_4G 0x02
-
 int load_error_set(struct load_error *err, int error, const char *fmt, ...)
 {
 	va_list ap;
@@ -48,65 +33,34 @@ int load_error_set(struct load_error *err, int error, const char *fmt, ...)
 	return error < 0 ? error : -error;
 }
 
-static uint16_t get16(const uint8_t *p, size_t off)
-{
-	return p[off] | p[off + 1] << 8;
-}
-
-static uint32_t get32(const uint8_t *p, size_t off)
-{
-	return (uint32_t)get16(p, off) | (uint32_t)get16(p, off + 2) << 16;
-}
-
 int loadfile_probe_kernel(const void *buf, size_t len, struct kernel_probe *ret, const char **why)
 {
-	const uint8_t *p = buf;
 	struct kernel_probe info = {};
-	uint16_t kv;
+	struct bzimage b;
+	char banner[256];
+	int r;
 
-	/* The same checks, in the same order, as the kernel's bzImage64 probe. */
-	if (len < 1024 || len < HDR_END) {
-		*why = "too short to be a bzImage";
-		return -ENOEXEC;
-	}
-	if (memcmp(p + HDR_MAGIC, "HdrS", 4) != 0) {
-		*why = "no \"HdrS\" setup header at offset 0x202 (not a bzImage)";
-		return -ENOEXEC;
-	}
-	if (get16(p, HDR_BOOT_FLAG) != 0xaa55) {
-		*why = "no x86 boot sector (boot_flag is not 0xAA55)";
-		return -ENOEXEC;
-	}
-	info.version = get16(p, HDR_VERSION);
-	if (info.version < 0x020c) {
-		*why = "boot protocol older than 2.12 (the kernel needs a 64-bit entry point)";
-		return -ENOEXEC;
-	}
-	if (!(p[HDR_LOADFLAGS] & LOADED_HIGH)) {
-		*why = "a zImage, not a bzImage (LOADED_HIGH is not set)";
-		return -ENOEXEC;
-	}
-	info.xloadflags = get16(p, HDR_XLOADFLAGS);
-	if (!(info.xloadflags & XLF_KERNEL_64)) {
-		*why = "not a 64-bit kernel (XLF_KERNEL_64 is not set)";
-		return -ENOEXEC;
-	}
-	if (!(info.xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G)) {
-		*why = "cannot be loaded above 4 GiB (XLF_CAN_BE_LOADED_ABOVE_4G is not set)";
-		return -ENOEXEC;
-	}
-	info.init_size = get32(p, HDR_INIT_SIZE);
-	info.cmdline_size = get32(p, HDR_CMDLINE_SIZE);
+	/* One parser for both load paths (loader/bzimage.c). */
+	r = bzimage_parse(buf, len, &b, why);
+	if (r < 0)
+		return r;
+	info.version = b.version;
+	info.xloadflags = b.hdr.xloadflags;
+	info.init_size = b.hdr.init_size;
+	info.cmdline_size = b.hdr.cmdline_size;
+	/* The kernel's own bzImage64 probe refuses what kexec_load can still place below 4 GiB. */
+	if (!(b.hdr.xloadflags & BZIMAGE_XLF_CAN_BE_LOADED_ABOVE_4G))
+		info.file_refusal = "kexec_file_load takes only images that can be loaded above "
+				    "4 GiB (XLF_CAN_BE_LOADED_ABOVE_4G is not set)";
 
 	/* "6.1.0-13-amd64 (debian-kernel@...) #1 SMP ...": the release is the first word. */
-	kv = get16(p, HDR_KERNEL_VERSION);
-	if (kv && (size_t)kv + 0x200 < len) {
-		const char *s = (const char *)p + kv + 0x200;
-		size_t n = 0, max = len - (kv + 0x200);
+	if (bzimage_kernel_version(buf, len, banner, sizeof(banner))) {
+		size_t n = 0;
 
-		while (n < max && n < sizeof(info.release) - 1 && isgraph((unsigned char)s[n]))
+		while (banner[n] && n < sizeof(info.release) - 1 &&
+		       isgraph((unsigned char)banner[n]))
 			n++;
-		memcpy(info.release, s, n);
+		memcpy(info.release, banner, n);
 	}
 	*ret = info;
 	return 0;
@@ -153,8 +107,13 @@ static int append_word(char **buf, const char *word, size_t len)
 	return 0;
 }
 
-/* The console= words of the running kernel's command line (quotes allowed, as the kernel does). */
-static int append_consoles(char **buf, const char *root)
+/*
+ * Appends the words of root/proc/cmdline (quotes allowed, as the kernel
+ * does): with consoles_only the console= ones up to "--" (what follows is
+ * for init, not the kernel), else all but the boot loader's BOOT_IMAGE=
+ * and initrd=, which name files of the boot loader's, not ours.
+ */
+static int append_running_cmdline(char **buf, const char *root, bool consoles_only)
 {
 	_cleanup_free_ char *line = NULL;
 	const char *p;
@@ -162,12 +121,12 @@ static int append_consoles(char **buf, const char *root)
 
 	r = root_read_line(root, "/proc/cmdline", &line);
 	if (r < 0) {
-		log_debug_errno(r, "no /proc/cmdline to take console= from: %m");
+		log_debug_errno(r, "no /proc/cmdline to take arguments from: %m");
 		return 0;
 	}
 	for (p = line; *p;) {
 		const char *start;
-		bool quoted = false;
+		bool quoted = false, keep;
 
 		while (isspace((unsigned char)*p))
 			p++;
@@ -177,10 +136,13 @@ static int append_consoles(char **buf, const char *root)
 				quoted = !quoted;
 			p++;
 		}
-		/* Everything after "--" is for init, not the kernel. */
-		if (p - start == 2 && startswith(start, "--"))
+		if (consoles_only && p - start == 2 && startswith(start, "--"))
 			break;
-		if (startswith(start, "console=")) {
+		if (consoles_only)
+			keep = startswith(start, "console=");
+		else
+			keep = !startswith(start, "BOOT_IMAGE=") && !startswith(start, "initrd=");
+		if (keep) {
 			r = append_word(buf, start, p - start);
 			if (r < 0)
 				return r;
@@ -189,12 +151,31 @@ static int append_consoles(char **buf, const char *root)
 	return 0;
 }
 
+int loadfile_reboot_cmdline(const char *root, const char *append, char **ret)
+{
+	_cleanup_free_ char *buf = NULL;
+	int r;
+
+	r = append_running_cmdline(&buf, root, false);
+	if (r >= 0 && append)
+		r = append_word(&buf, append, strlen(append));
+	if (r < 0)
+		return r;
+	if (!buf) {
+		buf = strdup("");
+		if (!buf)
+			return -ENOMEM;
+	}
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
 int loadfile_cmdline(const char *root, const char *crash_args, const char *append, char **ret)
 {
 	_cleanup_free_ char *buf = NULL;
 	int r;
 
-	r = append_consoles(&buf, root);
+	r = append_running_cmdline(&buf, root, true);
 	if (r >= 0)
 		r = append_word(&buf, CRASH_DEFAULT_ARGS, strlen(CRASH_DEFAULT_ARGS));
 	if (r >= 0 && crash_args)

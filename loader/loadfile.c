@@ -6,11 +6,12 @@
 #include <sys/stat.h>
 
 #include "kexec_syscall.h"
+#include "loadseg.h"
 #include "log.h"
 #include "rootfs.h"
 
-/* The setup code and its strings sit in the first 32 KiB at most (setup_sects <= 64). */
-#define KERNEL_HEADER_READ (64U * 1024)
+/* The setup code and its strings: at most 256 sectors of 512 bytes. */
+#define KERNEL_HEADER_READ (256U * 512)
 /* "elfcorehdr=0x<64-bit>": what the kernel appends to the command line (kexec-bzimage64.c). */
 #define ELFCOREHDR_ARG_MAX 30
 #define PAGE_SIZE_4K 4096ULL
@@ -24,6 +25,7 @@ void crash_image_done(struct crash_image *img)
 	free(img->cmdline);
 	free(img->release);
 	free(img->method);
+	free(img->fallback);
 	*img = (struct crash_image){};
 }
 
@@ -48,6 +50,16 @@ static char *lockdown_mode(const char *root)
 	return strdup(open + 1);
 }
 
+static bool is_segments(const struct crash_image *img)
+{
+	return img && img->method && streq(img->method, "segments");
+}
+
+const char *loadfile_method_name(const struct crash_image *img)
+{
+	return is_segments(img) ? "segments (kexec_load)" : "file (kexec_file_load)";
+}
+
 static void explain_eperm(const char *root, const struct crash_image *img, struct load_error *err)
 {
 	_cleanup_free_ char *mode = lockdown_mode(root);
@@ -59,6 +71,15 @@ static void explain_eperm(const char *root, const struct crash_image *img, struc
 			err, -EPERM,
 			"kexec is disabled on this system (kernel.kexec_load_disabled = 1, "
 			"which only a reboot clears): remove that sysctl setting and reboot");
+		return;
+	}
+	if (mode && !streq(mode, "none") && is_segments(img)) {
+		load_error_set(
+			err, -EPERM,
+			"the kernel refused kexec_load (EPERM): kernel lockdown is in '%s' mode "
+			"(Secure Boot), which allows only kexec_file_load of a signed kernel: use "
+			"load_method = file (or auto) with your distribution's signed kernel image",
+			mode);
 		return;
 	}
 	if (mode && !streq(mode, "none")) {
@@ -118,6 +139,14 @@ void loadfile_explain(int error, const char *root, const struct crash_image *img
 		break;
 	case ENOMEM:
 	case EADDRNOTAVAIL:
+		if (img && img->reboot) {
+			load_error_set(
+				err, error,
+				"the kernel could not stage %s for a kexec reboot (%s): free "
+				"some memory or use a smaller initrd",
+				kernel, strerrorname_np(-error));
+			break;
+		}
 		load_error_set(
 			err, error,
 			"the crash kernel does not fit in the reserved memory (%s): kernel %s "
@@ -227,45 +256,69 @@ static int build_initrd(const struct load_request *req, const struct settings *s
 	return loadfile_build_initrd(&ir, ret, NULL, err);
 }
 
-/* Everything but the syscall: the image to load, checked against the reservation. */
-static int prepare(const struct load_request *req, const struct settings *s,
-		   struct crash_image *img, struct reservation *res, struct load_error *err)
+/* A reboot kernel's initrd: as given, else root/boot/initrd.img-<release> when it exists. */
+static int reboot_initrd(const struct load_request *req, const char *release, char **ret)
 {
-	_cleanup_free_ char *running = NULL, *fallback = NULL;
-	struct kernel_probe bz;
-	uint64_t need, have;
-	char a[32], b[32];
+	_cleanup_free_ char *path = NULL, *rel = NULL;
 	int r;
 
-	if (s->load_method == LOAD_METHOD_SEGMENTS)
-		return load_error_set(err, -EOPNOTSUPP,
-				      "load_method = segments (kexec_load) is not available yet: "
-				      "use auto or file in crashcap.conf");
+	if (req->no_initrd)
+		return 0;
+	if (req->initrd)
+		return resolve(req->initrd, NULL, req->root, NULL, ret);
+	if (asprintf(&rel, "/boot/initrd.img-%s", release) < 0)
+		return -ENOMEM;
+	r = root_path(req->root, rel, &path);
+	if (r < 0)
+		return r;
+	if (access(path, F_OK) < 0) {
+		log_debug("no %s: the reboot kernel gets no initrd", path);
+		return 0;
+	}
+	*ret = TAKE_PTR(path);
+	return 0;
+}
+
+/* Everything but the syscall: the image to load, checked against the reservation. */
+static int prepare(const struct load_request *req, const struct settings *s,
+		   struct crash_image *img, struct kernel_probe *bz, struct load_error *err)
+{
+	_cleanup_free_ char *running = NULL, *fallback = NULL;
+	struct reservation res = {};
+	uint64_t need, have;
+	size_t extra;
+	char a[32], b[32];
+	int r = 0;
+
+	img->reboot = req->reboot_kernel;
 	r = loadfile_release(req->root, &running);
 	if (r < 0)
 		return load_error_set(err, r, "cannot find the running kernel's release: %s",
 				      strerror(-r));
 	if (asprintf(&fallback, "/boot/vmlinuz-%s", running) < 0)
 		return -ENOMEM;
-	r = resolve(req->kernel, s->kernel, req->root, fallback, &img->kernel);
+	r = resolve(req->kernel, img->reboot ? NULL : s->kernel, req->root, fallback, &img->kernel);
 	if (r < 0)
 		return r;
-	r = check_kernel(img, &bz, err);
+	r = check_kernel(img, bz, err);
 	if (r < 0)
 		return r;
 	/* The initrd's modules must be the crash kernel's, which need not be the running one. */
-	img->release = strdup(bz.release[0] ? bz.release : running);
-	img->method = strdup("file");
-	if (!img->release || !img->method)
+	img->release = strdup(bz->release[0] ? bz->release : running);
+	if (!img->release)
 		return -ENOMEM;
 
-	r = reservation_read(req->root, res, err);
-	if (r < 0)
-		return r;
-	if (reservation_total(res) == 0)
-		return load_error_set(err, -ENOMEM, NO_RESERVATION_MESSAGE);
+	if (!img->reboot) {
+		r = reservation_read(req->root, &res, err);
+		if (r < 0)
+			return r;
+		if (reservation_total(&res) == 0)
+			return load_error_set(err, -ENOMEM, NO_RESERVATION_MESSAGE);
+	}
 
-	if (req->no_initrd)
+	if (img->reboot)
+		r = reboot_initrd(req, img->release, &img->initrd);
+	else if (req->no_initrd)
 		img->initrd = NULL;
 	else if (req->initrd || s->initrd)
 		r = resolve(req->initrd, s->initrd, req->root, NULL, &img->initrd);
@@ -280,23 +333,35 @@ static int prepare(const struct load_request *req, const struct settings *s,
 			return fd;
 	}
 
-	r = loadfile_cmdline(req->root, s->crash_args, req->append, &img->cmdline);
+	if (img->reboot)
+		r = loadfile_reboot_cmdline(req->root, req->append, &img->cmdline);
+	else
+		r = loadfile_cmdline(req->root, s->crash_args, req->append, &img->cmdline);
 	if (r < 0)
 		return r;
-	if (bz.cmdline_size && strlen(img->cmdline) + ELFCOREHDR_ARG_MAX > bz.cmdline_size)
+	extra = img->reboot ? 0 : ELFCOREHDR_ARG_MAX;
+	if (bz->cmdline_size && strlen(img->cmdline) + extra > bz->cmdline_size) {
+		if (img->reboot)
+			return load_error_set(err, -E2BIG,
+					      "the kernel command line is %zu bytes: %s takes at "
+					      "most %u: shorten --append",
+					      strlen(img->cmdline), img->kernel, bz->cmdline_size);
 		return load_error_set(
 			err, -E2BIG,
 			"the crash kernel command line is %zu bytes: %s takes at most "
 			"%u, and the kernel adds elfcorehdr= (up to %d): shorten "
 			"crash_args or --append",
-			strlen(img->cmdline), img->kernel, bz.cmdline_size, ELFCOREHDR_ARG_MAX);
+			strlen(img->cmdline), img->kernel, bz->cmdline_size, ELFCOREHDR_ARG_MAX);
+	}
+	if (img->reboot)
+		return 0;
 
 	/* What surely does not fit is refused here, before the loaded image is freed. */
-	need = ALIGN_UP((uint64_t)bz.init_size, PAGE_SIZE_4K) +
+	need = ALIGN_UP((uint64_t)bz->init_size, PAGE_SIZE_4K) +
 	       ALIGN_UP(img->initrd_size, PAGE_SIZE_4K);
-	have = reservation_main_size(res);
+	have = reservation_main_size(&res);
 	if (have && need > have) {
-		loadfile_explain(-ENOMEM, req->root, img, res, err);
+		loadfile_explain(-ENOMEM, req->root, img, &res, err);
 		return -ENOMEM;
 	}
 	log_debug("crash image needs at least %s of %s reserved", sz(need, a, sizeof(a)),
@@ -304,7 +369,7 @@ static int prepare(const struct load_request *req, const struct settings *s,
 	return 0;
 }
 
-int loadfile_load_image(const char *root, struct crash_image *img, struct load_error *err)
+static int load_file(const char *root, struct crash_image *img, struct load_error *err)
 {
 	_cleanup_close_ int kfd = -1, ifd = -1;
 	struct reservation res = {};
@@ -319,10 +384,12 @@ int loadfile_load_image(const char *root, struct crash_image *img, struct load_e
 		if (ifd < 0)
 			return ifd;
 	}
-	img->flags = KEXEC_FILE_ON_CRASH | (img->initrd ? 0 : KEXEC_FILE_NO_INITRAMFS);
+	img->flags = (img->reboot ? 0 : KEXEC_FILE_ON_CRASH) |
+		     (img->initrd ? 0 : KEXEC_FILE_NO_INITRAMFS);
 	r = sys_kexec_file_load(kfd, ifd, img->cmdline, img->flags);
 	if (r < 0) {
-		(void)reservation_read(root, &res, NULL);
+		if (!img->reboot)
+			(void)reservation_read(root, &res, NULL);
 		loadfile_explain(r, root, img, &res, err);
 		return r;
 	}
@@ -330,19 +397,125 @@ int loadfile_load_image(const char *root, struct crash_image *img, struct load_e
 	return 0;
 }
 
+/* Whether the crash kernel will talk on the first serial port: the purgatory may then too. */
+static bool serial_console(const char *cmdline)
+{
+	for (const char *p = strstr(cmdline, "console=ttyS0"); p;
+	     p = strstr(p + 1, "console=ttyS0"))
+		if ((p == cmdline || p[-1] == ' ') && (p[13] == 0 || p[13] == ' ' || p[13] == ','))
+			return true;
+	return false;
+}
+
+static int load_segments(const char *root, struct crash_image *img, struct load_error *err)
+{
+	_cleanup_free_ char *why = NULL;
+	struct loadseg_options o = {
+		.root = root,
+		.cmdline = img->cmdline,
+		/* Taken only where the kernel can rewrite the header (crash_elfcorehdr_size). */
+		.hotplug = !img->reboot,
+		.reboot = img->reboot,
+		.purgatory_verbose = serial_console(img->cmdline),
+	};
+	unsigned long flags = 0;
+	int r;
+
+	r = loadseg_load_files(&o, img->kernel, img->initrd, &flags, &why);
+	if (r == -EPERM) {
+		explain_eperm(root, img, err);
+		return r;
+	}
+	if (r < 0)
+		return load_error_set(err, r, "%s", why ? why : strerror(-r));
+	img->flags = flags;
+	img->time = time(NULL);
+	return 0;
+}
+
+int loadfile_load_image(const char *root, struct crash_image *img, struct load_error *err)
+{
+	return is_segments(img) ? load_segments(root, img, err) : load_file(root, img, err);
+}
+
+static int set_method(struct crash_image *img, const char *method)
+{
+	free(img->method);
+	img->method = strdup(method);
+	return img->method ? 0 : -ENOMEM;
+}
+
+/*
+ * load_method = auto: kexec_file_load unless the kernel cannot load this
+ * image that way, then kexec_load. Lockdown and signature errors stop here:
+ * kexec_load would be refused for the same reason.
+ */
+static int load_auto(const char *root, struct crash_image *img, const struct kernel_probe *bz,
+		     struct load_error *err)
+{
+	struct load_error file_err = {}, seg_err = {};
+	int r;
+
+	if (bz->file_refusal) {
+		img->fallback = strdup(bz->file_refusal);
+		if (!img->fallback)
+			return -ENOMEM;
+	} else {
+		r = set_method(img, "file");
+		if (r < 0)
+			return r;
+		r = load_file(root, img, &file_err);
+		if (r != -ENOSYS && r != -ENOEXEC) {
+			if (r < 0 && err)
+				*err = file_err;
+			return r;
+		}
+		if (asprintf(&img->fallback, "kexec_file_load refused it (%s)",
+			     strerrorname_np(-r)) < 0) {
+			img->fallback = NULL;
+			return -ENOMEM;
+		}
+	}
+	log_debug("%s: %s: loading it with kexec_load (segments) instead", img->kernel,
+		  img->fallback);
+	r = set_method(img, "segments");
+	if (r < 0)
+		return r;
+	r = load_segments(root, img, &seg_err);
+	if (r < 0)
+		load_error_set(err, r, "%s: %s, and kexec_load could not load it either: %s",
+			       img->kernel, img->fallback, seg_err.message);
+	return r;
+}
+
 int loadfile_load(const struct load_request *req, struct crash_image *ret, struct load_error *err)
 {
 	_cleanup_(crash_image_done) struct crash_image img = {};
+	const struct settings *s = req->settings;
 	struct settings defaults;
-	struct reservation res;
+	struct kernel_probe bz;
 	int r;
 
 	settings_init(&defaults);
-	r = prepare(req, req->settings ? req->settings : &defaults, &img, &res, err);
+	if (!s)
+		s = &defaults;
+	r = prepare(req, s, &img, &bz, err);
+	if (r >= 0 && s->load_method == LOAD_METHOD_FILE) {
+		r = set_method(&img, "file");
+		if (r >= 0 && bz.file_refusal)
+			r = load_error_set(err, -ENOEXEC,
+					   "%s cannot be loaded with load_method = file: %s: use "
+					   "load_method = segments or auto",
+					   img.kernel, bz.file_refusal);
+		if (r >= 0)
+			r = load_file(req->root, &img, err);
+	} else if (r >= 0 && s->load_method == LOAD_METHOD_SEGMENTS) {
+		r = set_method(&img, "segments");
+		if (r >= 0)
+			r = load_segments(req->root, &img, err);
+	} else if (r >= 0)
+		r = load_auto(req->root, &img, &bz, err);
 	settings_done(&defaults);
-	if (r < 0)
-		return r;
-	r = loadfile_load_image(req->root, &img, err);
 	if (r < 0)
 		return r;
 	*ret = img;
@@ -350,14 +523,33 @@ int loadfile_load(const struct load_request *req, struct crash_image *ret, struc
 	return 0;
 }
 
-int loadfile_unload(const char *root, struct load_error *err)
+static int unload(const char *root, bool reboot, struct load_error *err)
 {
+	_cleanup_free_ char *why = NULL;
 	int r;
 
-	r = sys_kexec_file_load(-1, -1, NULL, KEXEC_FILE_UNLOAD | KEXEC_FILE_ON_CRASH);
+	r = sys_kexec_file_load(-1, -1, NULL,
+				KEXEC_FILE_UNLOAD | (reboot ? 0 : KEXEC_FILE_ON_CRASH));
+	if (r == -ENOSYS) {
+		/* A kernel without kexec_file_load: what is loaded came through kexec_load. */
+		r = loadseg_unload(reboot, &why);
+		if (r < 0)
+			return load_error_set(err, r, "%s", why ? why : strerror(-r));
+		return 0;
+	}
 	if (r < 0) {
 		loadfile_explain(r, root, NULL, NULL, err);
 		return r;
 	}
 	return 0;
+}
+
+int loadfile_unload(const char *root, struct load_error *err)
+{
+	return unload(root, false, err);
+}
+
+int loadfile_unload_reboot(const char *root, struct load_error *err)
+{
+	return unload(root, true, err);
 }

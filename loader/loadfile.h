@@ -43,6 +43,14 @@ struct load_request {
 	const char *append; /* more crash kernel arguments, after settings->crash_args */
 	/* For a built initrd: else $CRASHCAP_COLLECTOR; else CRASHCAP_DEFAULT_COLLECTOR. */
 	const char *collector;
+	/*
+	 * Not a crash kernel but one for a kexec reboot (`systemctl kexec`):
+	 * loaded without KEXEC_ON_CRASH, with the running kernel's command
+	 * line (loadfile_reboot_cmdline) and, unless given, the initrd
+	 * root/boot/initrd.img-<release> when it exists. settings->kernel,
+	 * initrd and crash_args are for the crash kernel and not used.
+	 */
+	bool reboot_kernel;
 };
 
 /* A crash image: the one being loaded, or the one loaded.json records. */
@@ -51,11 +59,14 @@ struct crash_image {
 	char *initrd; /* NULL: none */
 	char *cmdline;
 	char *release;
-	char *method; /* "file" */
+	char *method; /* "file" (kexec_file_load) or "segments" (kexec_load); NULL: "file" */
+	/* load_method = auto only: why kexec_file_load was not used; NULL when it was. */
+	char *fallback;
+	bool reboot; /* a kernel for a kexec reboot (struct load_request), not a crash kernel */
 	uint64_t kernel_size; /* bytes of the file */
 	uint64_t kernel_init_size; /* memory it needs to boot (setup header init_size) */
 	uint64_t initrd_size;
-	unsigned long flags; /* as passed to kexec_file_load */
+	unsigned long flags; /* as passed to kexec_file_load or kexec_load */
 	time_t time; /* when it was loaded */
 };
 
@@ -85,11 +96,17 @@ struct kernel_probe {
 	uint32_t init_size;
 	uint32_t cmdline_size; /* longest command line, without the NUL */
 	char release[65]; /* from the kernel_version string; "" when absent */
+	/*
+	 * Why kexec_file_load would refuse an image that kexec_load can load
+	 * (the kernel's bzImage64 probe is stricter); NULL when it would not.
+	 */
+	const char *file_refusal;
 };
 
 /*
- * Checks the first bytes of a kernel file the way the kernel's bzImage64
- * probe does. -ENOEXEC with why (a short phrase) when it would be refused.
+ * Checks a kernel file (its first bytes at least, the setup code whole)
+ * with loader/bzimage.c's parser. -ENOEXEC with why (a short phrase) when
+ * neither load method could load it.
  */
 int loadfile_probe_kernel(const void *buf, size_t len, struct kernel_probe *ret, const char **why);
 
@@ -100,6 +117,11 @@ int loadfile_release(const char *root, char **ret);
  * the crash defaults, crash_args, append (each may be NULL).
  */
 int loadfile_cmdline(const char *root, const char *crash_args, const char *append, char **ret);
+/*
+ * The command line of a kernel for a kexec reboot: root/proc/cmdline
+ * without the boot loader's BOOT_IMAGE= and initrd=, then append (may be NULL).
+ */
+int loadfile_reboot_cmdline(const char *root, const char *append, char **ret);
 /* The collector binary to put in a built initrd (see struct load_request). */
 const char *loadfile_collector(const char *requested);
 
@@ -118,19 +140,32 @@ int loadfile_build_initrd(const struct initrd_request *req, char **ret_path,
 			  struct initramfs_result *ret, struct load_error *err);
 
 /*
- * Checks everything and calls kexec_file_load(..., KEXEC_FILE_ON_CRASH).
- * On success ret describes what was loaded (write it with
- * loaded_state_write()).
+ * Checks everything and loads the crash kernel (or with req->reboot_kernel
+ * the kexec reboot kernel) by settings->load_method: file is
+ * kexec_file_load(..., KEXEC_FILE_ON_CRASH); segments is kexec_load with
+ * crashcap's own segments (loader/loadseg.h); auto tries file first and
+ * falls back to segments when the kernel cannot load the image that way
+ * (ENOSYS, ENOEXEC, or an image its bzImage probe refuses), never after
+ * EPERM or a signature error: what lockdown or signature policy forbids
+ * to kexec_file_load, it forbids to kexec_load too. On success ret
+ * describes what was loaded and how (write it with loaded_state_write()).
  */
 int loadfile_load(const struct load_request *req, struct crash_image *ret, struct load_error *err);
 /*
- * Loads img as it is (kernel, initrd, cmdline; no checks, no build): for
- * loading the last good image again after a reload failed. Sets img->flags
- * and img->time.
+ * Loads img as it is (kernel, initrd, cmdline, method and reboot; no checks,
+ * no build): for loading the last good image again after a reload failed.
+ * Sets img->flags and img->time.
  */
 int loadfile_load_image(const char *root, struct crash_image *img, struct load_error *err);
-/* kexec_file_load(-1, -1, NULL, KEXEC_FILE_UNLOAD | KEXEC_FILE_ON_CRASH). */
+/*
+ * kexec_file_load(-1, -1, NULL, KEXEC_FILE_UNLOAD | KEXEC_FILE_ON_CRASH),
+ * or kexec_load with no segments when the kernel has no kexec_file_load.
+ */
 int loadfile_unload(const char *root, struct load_error *err);
+/* The same for the kexec reboot kernel (no ON_CRASH flags). */
+int loadfile_unload_reboot(const char *root, struct load_error *err);
+/* "file (kexec_file_load)" or "segments (kexec_load)" for img->method. */
+const char *loadfile_method_name(const struct crash_image *img);
 /* The message for a kexec_file_load error (negative errno) while loading img. */
 void loadfile_explain(int error, const char *root, const struct crash_image *img,
 		      const struct reservation *res, struct load_error *err);

@@ -10,7 +10,8 @@
  *
  * Layout, bottom-up from the start of the range:
  *   elfcorehdr | kernel (kernel_alignment) | initrd | boot_params+cmdline | purgatory
- * The elfcorehdr first keeps the crash kernel's RAM in one piece.
+ * The elfcorehdr first keeps the crash kernel's RAM in one piece. A plain
+ * kexec (options.reboot) has the same layout without the elfcorehdr.
  */
 #pragma once
 
@@ -30,8 +31,24 @@ struct loadseg_options {
 	/* Pass KEXEC_UPDATE_ELFCOREHDR when the kernel can rewrite the header on hotplug. */
 	bool hotplug;
 	bool purgatory_verbose; /* the purgatory says on COM1 that the digests matched */
-	/* Test only: spoil the stored digest of this purgatory region (-1: none). */
-	int corrupt_digest;
+	/*
+	 * A plain kexec (for `systemctl kexec`), not a crash kernel: no
+	 * KEXEC_ON_CRASH, no elfcorehdr, the whole of RAM in the new kernel's
+	 * e820, and the segments in the largest System RAM range below 4 GiB
+	 * outside any crash reservation (the kernel copies them there only
+	 * when it reboots into them, so the running kernel's own memory may
+	 * be among it).
+	 */
+	bool reboot;
+	/*
+	 * Test only, for a QEMU test's own loader (crashcapctl and crashcapd
+	 * never set these): spoil the stored digest of region
+	 * test_corrupt_region, and make the purgatory end QEMU through its
+	 * isa-debug-exit port after refusing.
+	 */
+	bool test_corrupt;
+	unsigned test_corrupt_region;
+	bool test_exit_port;
 };
 
 enum loadseg_segment {
@@ -74,7 +91,15 @@ int loadseg_build_from(const struct loadseg_options *o, const struct crash_memor
 		       const struct elfcorehdr_info *info, const uint8_t *first, size_t first_size,
 		       uint64_t acpi_rsdp, struct loadseg_image **ret, char **error);
 
-/* The same, reading /proc/iomem, sysfs and /proc/kcore under o->root. */
+/*
+ * A plain kexec image (o->reboot) from facts already gathered: mem needs
+ * no crash range; five_level: the running kernel uses 5-level paging.
+ */
+int loadseg_build_reboot_from(const struct loadseg_options *o, const struct crash_memory *mem,
+			      bool five_level, const uint8_t *first, size_t first_size,
+			      uint64_t acpi_rsdp, struct loadseg_image **ret, char **error);
+
+/* Either of the above, reading /proc/iomem, sysfs and /proc/kcore under o->root. */
 int loadseg_build(const struct loadseg_options *o, struct loadseg_image **ret, char **error);
 
 /* kexec_load() through the syscall seam; *error explains a refusal. */
@@ -83,7 +108,11 @@ int loadseg_load(const struct loadseg_image *img, char **error);
 /*
  * What `crashcapctl load --method segments` does, in one call: reads the
  * kernel and initrd (initrd_path may be NULL), builds, checks and loads.
- * o->kernel and o->initrd are ignored.
+ * o->kernel and o->initrd are ignored. ret_flags (may be NULL) gets the
+ * flags passed to kexec_load.
  */
 int loadseg_load_files(const struct loadseg_options *o, const char *kernel_path,
-		       const char *initrd_path, char **error);
+		       const char *initrd_path, unsigned long *ret_flags, char **error);
+
+/* Unloads the crash image (or with reboot, the kexec image): kexec_load with no segments. */
+int loadseg_unload(bool reboot, char **error);

@@ -151,7 +151,11 @@ too_many:
 	leaq	msg_too_many(%rip), %rdi
 	call	puts
 halt:
-	cli
+	testl	$PURGATORY_FLAG_TEST_EXIT, flags(%rip)
+	jz	1f
+	movb	$PURGATORY_TEST_EXIT_CODE, %al
+	outb	%al, $PURGATORY_TEST_EXIT_PORT
+1:	cli
 	hlt
 	jmp	halt
 

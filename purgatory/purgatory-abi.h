@@ -38,6 +38,15 @@
 
 /* Print a line on the serial port when every digest matched, too. */
 #define PURGATORY_FLAG_VERBOSE 0x1
+/*
+ * Test only, never set by crashcapctl or crashcapd: after reporting a
+ * refusal, write PURGATORY_TEST_EXIT_CODE to QEMU's isa-debug-exit device
+ * so the test's guest ends at once instead of halting until its timeout.
+ */
+#define PURGATORY_FLAG_TEST_EXIT 0x2
+#define PURGATORY_TEST_EXIT_PORT 0xf4
+/* QEMU then exits with status (code << 1) | 1 = 85. */
+#define PURGATORY_TEST_EXIT_CODE 0x2a
 
 /* The 16550 UART the purgatory reports on: COM1. */
 #define PURGATORY_SERIAL_PORT 0x3f8

@@ -66,7 +66,7 @@ mv "$kernel.away" "$kernel"
 # Not a kernel.
 run --root "$r" load --kernel "$initrd" --initrd "$initrd"
 expect "not a bzImage: ENOEXEC before the syscall" 1 \
-	"$initrd is not a kernel that can be loaded: too short to be a bzImage (ENOEXEC)"
+	"$initrd is not a kernel that can be loaded: file too short to be a bzImage (under 1024 bytes) (ENOEXEC)"
 python3 "$fixtures/make-bzimage.py" "$tmp/old-bz" --version 0x020a
 run --root "$r" load --kernel "$tmp/old-bz" --initrd "$initrd"
 expect "old boot protocol refused" 1 "boot protocol older than 2.12"

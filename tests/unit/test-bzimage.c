@@ -160,7 +160,7 @@ static void test_refusals(void **state)
 	b[0x206] = 0x0b; /* 2.11 */
 	assert_string_equal(refusal(b, size, -ENOEXEC),
 			    "boot protocol older than 2.12 (kernel before 3.8): no 64-bit entry "
-			    "point to start it from kexec_load");
+			    "point to start it from kexec");
 	b[0x206] = 0x0c; /* 2.12 is enough */
 	assert_int_equal(bzimage_parse(b, size, &(struct bzimage){}, NULL), 0);
 

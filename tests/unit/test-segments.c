@@ -286,7 +286,6 @@ static void test_image_qemu(void **state)
 		.initrd_size = MIB + 5,
 		.cmdline = "console=ttyS0 reset_devices",
 		.hotplug = true, /* asked for, but 6.1 cannot: no flag */
-		.corrupt_digest = -1,
 	};
 
 	assert_int_equal(loadseg_build(&o, &img, &error), 0);
@@ -344,14 +343,13 @@ static void test_image_refusals(void **state)
 	_cleanup_free_ uint8_t *no5 = kernel_image(0x020f, 0x1f, &ksize);
 	_cleanup_free_ uint8_t *no4g = kernel_image(0x020f, 0x7d, &ksize);
 	_cleanup_free_ uint8_t *old = kernel_image(0x020b, 0x7f, &ksize);
-	struct loadseg_options o = { .root = QEMU, .corrupt_digest = -1 };
+	struct loadseg_options o = { .root = QEMU };
 
 	o.kernel = old;
 	o.kernel_size = ksize;
 	assert_int_equal(loadseg_build(&o, &img, &error), -ENOEXEC);
-	assert_string_equal(error,
-			    "kernel image refused: boot protocol older than 2.12 (kernel "
-			    "before 3.8): no 64-bit entry point to start it from kexec_load");
+	assert_string_equal(error, "kernel image refused: boot protocol older than 2.12 (kernel "
+				   "before 3.8): no 64-bit entry point to start it from kexec");
 
 	/* The QEMU guest runs with 5-level paging: an image without XLF_5LEVEL cannot start. */
 	o.kernel = no5;
@@ -369,7 +367,8 @@ static void test_image_refusals(void **state)
 			    "not set)");
 
 	o.kernel = no5; /* fine on the 4-level server */
-	o.corrupt_digest = 7;
+	o.test_corrupt = true;
+	o.test_corrupt_region = 7;
 	assert_int_equal(loadseg_build(&o, &img, &error), -ENOENT);
 	assert_string_equal(error, "no purgatory region 7 to corrupt");
 	assert_null(img);
@@ -395,7 +394,6 @@ static void test_image_high_low_hotplug(void **state)
 		.initrd_size = 3 * MIB,
 		.cmdline = "console=ttyS0",
 		.hotplug = true,
-		.corrupt_digest = -1,
 	};
 
 	assert_int_equal(loadseg_build(&o, &img, NULL), 0);
@@ -437,9 +435,7 @@ static void test_image_old_protocol_rsdp(void **state)
 	_cleanup_loadseg_image_ struct loadseg_image *img = NULL;
 	size_t ksize;
 	_cleanup_free_ uint8_t *kernel = kernel_image(0x020d, 0x7f, &ksize);
-	struct loadseg_options o = {
-		.root = NUMA, .kernel = kernel, .kernel_size = ksize, .corrupt_digest = -1
-	};
+	struct loadseg_options o = { .root = NUMA, .kernel = kernel, .kernel_size = ksize };
 
 	/* 2.13 has no acpi_rsdp_addr: the command line carries it; no initrd at all. */
 	assert_int_equal(loadseg_build(&o, &img, NULL), 0);
@@ -456,9 +452,7 @@ static void test_image_many_e820(void **state)
 	_cleanup_free_ uint8_t *kernel = kernel_image(0x020f, 0x7f, &ksize);
 	const struct x86_boot_params *bp;
 	const struct x86_setup_data *sd;
-	struct loadseg_options o = {
-		.root = MANY, .kernel = kernel, .kernel_size = ksize, .corrupt_digest = -1
-	};
+	struct loadseg_options o = { .root = MANY, .kernel = kernel, .kernel_size = ksize };
 
 	assert_int_equal(loadseg_build(&o, &img, NULL), 0);
 	assert_int_equal(img->e820.count, 154);
@@ -479,7 +473,7 @@ static void test_image_too_small(void **state)
 	_cleanup_free_ char *error = NULL;
 	size_t ksize;
 	_cleanup_free_ uint8_t *kernel = kernel_image(0x020f, 0x7f, &ksize);
-	struct loadseg_options o = { .kernel = kernel, .kernel_size = ksize, .corrupt_digest = -1 };
+	struct loadseg_options o = { .kernel = kernel, .kernel_size = ksize };
 
 	assert_int_equal(crash_memory_read(QEMU, &m), 0);
 	assert_int_equal(elfcorehdr_collect(QEMU, &m, &info, NULL), 0);
@@ -505,14 +499,14 @@ static void test_image_corrupt_digest(void **state)
 	_cleanup_loadseg_image_ struct loadseg_image *img = NULL, *good = NULL;
 	size_t ksize;
 	_cleanup_free_ uint8_t *kernel = kernel_image(0x020f, 0x7f, &ksize);
-	struct loadseg_options o = {
-		.root = QEMU, .kernel = kernel, .kernel_size = ksize, .corrupt_digest = -1
-	};
+	struct loadseg_options o = { .root = QEMU, .kernel = kernel, .kernel_size = ksize };
 	struct purgatory_params a, b;
 	size_t n;
 
 	assert_int_equal(loadseg_build(&o, &good, NULL), 0);
-	o.corrupt_digest = 1;
+	o.test_corrupt = true;
+	o.test_corrupt_region = 1;
+	o.test_exit_port = true;
 	o.purgatory_verbose = true;
 	assert_int_equal(loadseg_build(&o, &img, NULL), 0);
 	n = img->nr_segments - 1;
@@ -520,7 +514,7 @@ static void test_image_corrupt_digest(void **state)
 			 0);
 	assert_int_equal(purgatory_get_params(img->segments[n].buf, img->segments[n].bufsz, &b), 0);
 	assert_int_equal(a.flags, 0);
-	assert_int_equal(b.flags, PURGATORY_FLAG_VERBOSE);
+	assert_int_equal(b.flags, PURGATORY_FLAG_VERBOSE | PURGATORY_FLAG_TEST_EXIT);
 	assert_memory_equal(a.regions[0].sha256, b.regions[0].sha256, 32);
 	assert_memory_not_equal(a.regions[1].sha256, b.regions[1].sha256, 32);
 	assert_int_equal(a.regions[1].sha256[0] ^ b.regions[1].sha256[0], 1);
@@ -532,9 +526,7 @@ static void test_load_errors(void **state)
 	_cleanup_free_ char *error = NULL;
 	size_t ksize;
 	_cleanup_free_ uint8_t *kernel = kernel_image(0x020f, 0x7f, &ksize);
-	struct loadseg_options o = {
-		.root = QEMU, .kernel = kernel, .kernel_size = ksize, .corrupt_digest = -1
-	};
+	struct loadseg_options o = { .root = QEMU, .kernel = kernel, .kernel_size = ksize };
 
 	assert_int_equal(loadseg_build(&o, &img, NULL), 0);
 	seen.result = -EPERM;
@@ -558,9 +550,8 @@ static void test_load_files(void **state)
 {
 	_cleanup_free_ char *error = NULL, *data = NULL;
 	const char *kernel = "tests/fixtures/kexec/bzimage/valid.img";
-	struct loadseg_options o = { .root = QEMU,
-				     .cmdline = "console=ttyS0",
-				     .corrupt_digest = -1 };
+	struct loadseg_options o = { .root = QEMU, .cmdline = "console=ttyS0" };
+	unsigned long flags = 0;
 	size_t size;
 	glob_t g;
 
@@ -571,27 +562,98 @@ static void test_load_files(void **state)
 	globfree(&g);
 	assert_int_equal(read_full_file(kernel, 64 << 20, &data, &size), 0);
 
-	assert_int_equal(
-		loadseg_load_files(&o, kernel, "tests/fixtures/kexec/make-fixtures.py", &error), 0);
+	assert_int_equal(loadseg_load_files(&o, kernel, "tests/fixtures/kexec/make-fixtures.py",
+					    &flags, &error),
+			 0);
 	assert_null(error);
 	assert_int_equal(seen.calls, 1);
 	assert_int_equal(seen.nr, 5);
 	assert_int_equal(seen.flags, 0x3e0001);
+	assert_int_equal(flags, 0x3e0001);
 	assert_int_equal((uintptr_t)seen.segs[1].mem, 0x20200000);
 	assert_int_equal(seen.segs[1].bufsz, size - (data[0x1f1] + 1) * 512);
 
-	assert_int_equal(loadseg_load_files(&o, "/nonexistent/vmlinuz", NULL, &error), -ENOENT);
+	assert_int_equal(loadseg_load_files(&o, "/nonexistent/vmlinuz", NULL, NULL, &error),
+			 -ENOENT);
 	assert_string_equal(error, "cannot read the kernel /nonexistent/vmlinuz: No such file or "
 				   "directory");
-	assert_int_equal(loadseg_load_files(&o, kernel, "/nonexistent/initrd", &error), -ENOENT);
+	assert_int_equal(loadseg_load_files(&o, kernel, "/nonexistent/initrd", NULL, &error),
+			 -ENOENT);
 	assert_string_equal(error, "cannot read the initrd /nonexistent/initrd: No such file or "
 				   "directory");
 	assert_int_equal(loadseg_load_files(&o, "tests/fixtures/kexec/bzimage/zimage.img", NULL,
-					    &error),
+					    NULL, &error),
 			 -ENOEXEC);
 	assert_string_equal(error, "kernel image refused: a zImage loaded low (LOADED_HIGH not "
 				   "set), not a bzImage");
 	assert_int_equal(seen.calls, 1);
+}
+
+static void test_image_reboot(void **state)
+{
+	_cleanup_loadseg_image_ struct loadseg_image *img = NULL, *numa = NULL, *bare = NULL;
+	_cleanup_free_ char *error = NULL;
+	size_t ksize;
+	_cleanup_free_ uint8_t *kernel = kernel_image(0x020f, 0x7f, &ksize);
+	_cleanup_free_ uint8_t *initrd = initrd_image(MIB + 5);
+	const struct x86_boot_params *bp;
+	struct loadseg_options o = {
+		.root = QEMU,
+		.kernel = kernel,
+		.kernel_size = ksize,
+		.initrd = initrd,
+		.initrd_size = MIB + 5,
+		.cmdline = "console=ttyS0 root=/dev/vda",
+		.hotplug = true, /* no meaning without a crash image */
+		.reboot = true,
+	};
+
+	assert_int_equal(loadseg_build(&o, &img, &error), 0);
+	assert_null(error);
+	/* No elfcorehdr; all in [1 MiB, 512 MiB), the larger piece of RAM beside the reservation. */
+	assert_int_equal(img->nr_segments, 4);
+	assert_string_equal(img->names[0], "kernel");
+	assert_int_equal(seg_mem(img, 0), 0x1000000); /* pref_address */
+	assert_string_equal(img->names[1], "initrd");
+	assert_int_equal(seg_mem(img, 1), 0x1000000 + 0x3f98000);
+	assert_string_equal(img->names[2], "boot_params");
+	assert_string_equal(img->names[3], "purgatory");
+	for (size_t i = 0; i < img->nr_segments; i++)
+		assert_true(seg_mem(img, i) + img->segments[i].memsz - 1 < 0x20000000);
+	assert_int_equal(img->entry, seg_mem(img, 3));
+	assert_int_equal(img->flags, KEXEC_ARCH_X86_64);
+	assert_false(img->update_elfcorehdr);
+	assert_string_equal(img->cmdline, "console=ttyS0 root=/dev/vda");
+	assert_digests(img, false);
+	assert_int_equal(img->nr_digests, 3);
+
+	/* The new kernel gets all the RAM, the reservation included, and the firmware ranges. */
+	bp = img->segments[2].buf;
+	assert_int_equal(bp->e820_table[0].addr, 0x1000);
+	assert_int_equal(bp->e820_table[0].size, 0x9fc00 - 0x1000);
+	assert_int_equal(bp->e820_table[0].type, E820_TYPE_RAM);
+	assert_int_equal(bp->e820_table[1].addr, 0x100000);
+	assert_int_equal(bp->e820_table[1].size, 0x3ffdd000 - 0x100000);
+	assert_int_equal(bp->e820_table[1].type, E820_TYPE_RAM);
+	assert_int_equal(bp->e820_table[2].type, E820_TYPE_RESERVED);
+	assert_int_equal(e820_total(&img->e820, E820_TYPE_RAM), 0x9ec00 + 0x3fedd000);
+	assert_int_equal(bp->hdr.ramdisk_image, seg_mem(img, 1));
+	assert_string_equal((const char *)bp + 4096, "console=ttyS0 root=/dev/vda");
+
+	/* ,high + ,low: neither range is used; everything stays below 4 GiB. */
+	o.root = NUMA;
+	assert_int_equal(loadseg_build(&o, &numa, NULL), 0);
+	for (size_t i = 0; i < numa->nr_segments; i++) {
+		uint64_t end = seg_mem(numa, i) + numa->segments[i].memsz - 1;
+
+		assert_true(end < (1ULL << 32));
+		assert_true(end < 0x5e000000 || seg_mem(numa, i) > 0x6dffffff);
+	}
+
+	/* No reservation and no /proc/kcore: a plain kexec needs neither. */
+	o.root = "tests/fixtures/roots/no-reservation";
+	assert_int_equal(loadseg_build(&o, &bare, &error), 0);
+	assert_int_equal(seg_mem(bare, 0), 0x1000000);
 }
 
 int main(void)
@@ -607,6 +669,7 @@ int main(void)
 		cmocka_unit_test_setup(test_image_many_e820, setup),
 		cmocka_unit_test_setup(test_image_too_small, setup),
 		cmocka_unit_test_setup(test_image_corrupt_digest, setup),
+		cmocka_unit_test_setup(test_image_reboot, setup),
 		cmocka_unit_test_setup(test_load_errors, setup),
 		cmocka_unit_test_setup(test_load_files, setup),
 	};
