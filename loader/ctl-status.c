@@ -143,6 +143,7 @@ static void print_text(const struct status *st)
 		else
 			printf("%-14snone\n", "Initrd:");
 		printf("%-14s%s\n", "Command line:", st->img.cmdline ? st->img.cmdline : "");
+		printf("%-14s%s\n", "Method:", loadfile_method_name(&st->img));
 		gmtime_r(&st->img.time, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
 		printf("%-14s%s\n", "Loaded at:", when);
