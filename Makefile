@@ -85,7 +85,9 @@ obj = $(patsubst %.c,$(OBJ)/%.o,$(1))
 LIB_A := $(OBJ)/libcrashcap.a
 # The static collector gets its own objects: no sanitizers in a static /init.
 COLLECT_OBJ := $(OUT)/obj-static
-COLLECT_OBJS := $(patsubst %.c,$(COLLECT_OBJ)/%.o,$(LIB_SRCS) $(COLLECTOR_SRCS) $(COLLECTOR_MAIN))
+# Dump analysis (libbpf) never runs in the crash kernel: not in the collector.
+COLLECT_LIB_SRCS := $(filter-out lib/btf-dump.c lib/analyze-%.c,$(LIB_SRCS))
+COLLECT_OBJS := $(patsubst %.c,$(COLLECT_OBJ)/%.o,$(COLLECT_LIB_SRCS) $(COLLECTOR_SRCS) $(COLLECTOR_MAIN))
 
 PROGRAMS := $(OUT)/crashcapctl $(OUT)/crashcapd $(OUT)/crashcap-collect
 TESTS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(TEST_SRCS))
@@ -194,8 +196,8 @@ purgatory-clean:
 # --- fuzz analyze (issue 10) ---
 # Standalone ASan/UBSan runners for the decoders of dump-supplied tables:
 # kallsyms, and BTF extraction. Each also mutates a built-in seed.
-FUZZ_ANALYZE := $(FUZZ_DIR)/fuzz-kallsyms-standalone
-FUZZ_ANALYZE_SRCS := $(LIB_SRCS) tests/unit/kallsyms-build.c
+FUZZ_ANALYZE := $(FUZZ_DIR)/fuzz-kallsyms-standalone $(FUZZ_DIR)/fuzz-btf-standalone
+FUZZ_ANALYZE_SRCS := $(LIB_SRCS) tests/unit/kallsyms-build.c tests/unit/btf-build.c
 .PHONY: fuzz-analyze
 fuzz: fuzz-analyze
 fuzz-analyze: $(FUZZ_ANALYZE)
