@@ -15,15 +15,21 @@ class Capture:
 
 
 def capture(name, config_text, mem="1G", crashkernel="256M", raw_copy=False,
-            timeout=300, progress=None, series="6.1", numa_nodes=1):
+            timeout=300, progress=None, series="6.1", numa_nodes=1, load_args="",
+            vmcore_info=False, workload=None, first_kernel_args="", mem_opts="",
+            qmp=False, on_line=None):
+    """load_args, workload: see guest.build_first_initrd; vmcore_info: see
+    guest.build_crash_initrd (then .vmcore_phdrs); first_kernel_args,
+    mem_opts, qmp, on_line: see guest.GuestRun."""
     c = Capture()
     c.work = os.path.join(guest.BUILD, "qemu", name)
     os.makedirs(c.work, exist_ok=True)
     c.kdir = guest.kernel_dir(series)
     c.release = guest.kernel_release(c.kdir)
     c.crash_initrd, c.rebuild_output = guest.build_crash_initrd(
-        c.work, c.kdir, config_text, raw_copy=raw_copy)
-    first = guest.build_first_initrd(c.work, c.kdir, c.crash_initrd)
+        c.work, c.kdir, config_text, raw_copy=raw_copy, vmcore_info=vmcore_info)
+    first = guest.build_first_initrd(c.work, c.kdir, c.crash_initrd, load_args=load_args,
+                                     workload=workload)
     c.disk = os.path.join(c.work, "dump-disk.img")
     guest.make_disk(c.disk)
     disks = [c.disk]
@@ -36,7 +42,10 @@ def capture(name, config_text, mem="1G", crashkernel="256M", raw_copy=False,
         disks.append(c.raw_disk)
     c.run = guest.GuestRun(name, c.work, c.kdir, first, disks, mem=mem,
                            crashkernel=crashkernel, timeout=timeout,
-                           progress=progress, numa_nodes=numa_nodes).run()
+                           progress=progress, numa_nodes=numa_nodes,
+                           first_kernel_args=first_kernel_args, mem_opts=mem_opts,
+                           qmp=qmp, on_line=on_line).run()
+    c.vmcore_phdrs = guest.vmcore_phdrs(c.run) if vmcore_info else None
     c.dump_dirs = guest.extract_dumps(c.disk, os.path.join(c.work, "out"))
     c.dump_dir = c.dump_dirs[-1] if c.dump_dirs else None
     c.summary = None

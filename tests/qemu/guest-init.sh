@@ -20,7 +20,8 @@ give_up() { # the guest must end, never hang: isa-debug-exit ends QEMU
 
 say "first kernel up"
 say "reservation $(cat /sys/kernel/kexec_crash_size) bytes"
-crashcapctl load --kernel /vmlinuz --initrd /initrd-crash ${CRASH_APPEND:+--append "$CRASH_APPEND"}
+grep "Crash kernel" /proc/iomem | sed 's/^ */CRASHCAP-TEST: crash range /'
+crashcapctl load --kernel /vmlinuz --initrd /initrd-crash ${CRASH_APPEND:+--append "$CRASH_APPEND"} $LOAD_ARGS
 rc=$?
 say "load rc=$rc loaded=$(cat /sys/kernel/kexec_crash_loaded)"
 [ $rc = 0 ] || give_up "crashcapctl load exited with $rc"
@@ -33,6 +34,11 @@ say "status-json $(tr -d '\n' </tmp/status.json)"
 # some page cache, and anonymous memory of a running process.
 dd if=/dev/urandom of=/tmp/random bs=1M count=16 2>/dev/null
 sleep 600 &
+# A test's own steps before the panic (memory hotplug, say).
+if [ -x /workload.sh ]; then
+	/workload.sh
+	say "workload rc=$?"
+fi
 
 echo 1 >/proc/sys/kernel/sysrq
 say "panic now"

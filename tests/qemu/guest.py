@@ -150,7 +150,7 @@ def run(cmd, **kw):
     return r
 
 
-def build_crash_initrd(work, kdir, config_text, raw_copy=False):
+def build_crash_initrd(work, kdir, config_text, raw_copy=False, vmcore_info=False):
     """crashcap's own crash initramfs, made by `crashcapctl rebuild`.
 
     With raw_copy, a second archive is appended (the kernel unpacks both, the
@@ -158,6 +158,10 @@ def build_crash_initrd(work, kdir, config_text, raw_copy=False):
     raw to the second disk, then hands PID 1 to crashcap-collect. Tests use
     the raw copy to run the collector on a saved vmcore and to compare with
     makedumpfile on the very same memory.
+
+    With vmcore_info (not with raw_copy), the appended /init prints the crash
+    kernel's command line, memory map and the ELF headers of /proc/vmcore on
+    the serial console instead (see vmcore_phdrs()); nothing is copied.
     """
     release = kernel_release(kdir)
     conf = os.path.join(work, "crashcap.conf")
@@ -171,11 +175,12 @@ def build_crash_initrd(work, kdir, config_text, raw_copy=False):
              "--collector", os.path.join(BUILD, "crashcap-collect"),
              "--add-module", "virtio_pci", "--add-module", "virtio_blk",
              "--add-module", "ext4"])
-    if raw_copy:
+    if raw_copy or vmcore_info:
         extra = os.path.join(work, "initrd-raw.cpio")
         c = Cpio(extra)
         add_busybox(c)
-        c.add_file("init", os.path.join(HERE, "raw-copy-init.sh"), 0o755)
+        c.add_file("init", os.path.join(HERE, "raw-copy-init.sh" if raw_copy
+                                        else "vmcore-info-init.sh"), 0o755)
         c.add_file("sbin/crashcap-collect", os.path.join(BUILD, "crashcap-collect"), 0o755)
         c.close()
         with open(out, "ab") as dst, open(extra, "rb") as src:
@@ -183,16 +188,30 @@ def build_crash_initrd(work, kdir, config_text, raw_copy=False):
     return out, r.stdout.strip()
 
 
-def build_first_initrd(work, kdir, crash_initrd, crash_append=""):
+def build_first_initrd(work, kdir, crash_initrd, crash_append="", load_args="",
+                       workload=None, files=None, programs=None, init=None):
+    """The first kernel's initramfs. load_args: more `crashcapctl load`
+    arguments (e.g. "--method segments"); workload: a shell script that
+    guest-init.sh runs as /workload.sh after the load and before the panic;
+    files: {path in the guest: host file} added as they are; programs: the
+    same for dynamic programs (with their shared libraries); init: another
+    /init than guest-init.sh."""
     release = kernel_release(kdir)
     path = os.path.join(work, "initrd-first.cpio")
     c = Cpio(path)
     add_busybox(c)
-    c.add_file("init", os.path.join(HERE, "guest-init.sh"), 0o755)
+    c.add_file("init", init or os.path.join(HERE, "guest-init.sh"), 0o755)
     c.add_program("usr/sbin/crashcapctl", os.path.join(BUILD, "crashcapctl"))
     c.add_file("vmlinuz", os.path.join(kdir, "boot", f"vmlinuz-{release}"), 0o644)
     c.add_file("initrd-crash", crash_initrd, 0o644)
-    c.add_bytes("etc/crashcap-test.env", f'CRASH_APPEND="{crash_append}"\n'.encode())
+    c.add_bytes("etc/crashcap-test.env",
+                f'CRASH_APPEND="{crash_append}"\nLOAD_ARGS="{load_args}"\n'.encode())
+    if workload:
+        c.add_bytes("workload.sh", workload.encode(), 0o755)
+    for name, src in (files or {}).items():
+        c.add_file(name, src)
+    for name, src in (programs or {}).items():
+        c.add_program(name, src)
     c.close()
     return path
 
@@ -226,11 +245,23 @@ PHASES = [
 
 class GuestRun:
     def __init__(self, name, work, kdir, initrd, disks, mem="1G",
-                 crashkernel="256M", smp=2, timeout=300, progress=None, numa_nodes=1):
+                 crashkernel="256M", smp=2, timeout=300, progress=None, numa_nodes=1,
+                 first_kernel_args="", mem_opts="", extra_args=None, qmp=False,
+                 on_line=None, phases=None):
+        """first_kernel_args: more first-kernel arguments; mem_opts: appended
+        to -m (e.g. "slots=2,maxmem=2G" for memory hotplug); extra_args: more
+        QEMU arguments; qmp: a QMP socket at self.qmp_path (see Qmp);
+        on_line(run, t, line): called for every serial line, in order;
+        phases: another list of (name, pattern) than PHASES."""
         self.name, self.work, self.kdir, self.initrd = name, work, kdir, initrd
         self.disks, self.mem, self.crashkernel = disks, mem, crashkernel
         self.smp, self.timeout, self.progress = smp, timeout, progress
         self.numa_nodes = numa_nodes
+        self.first_kernel_args, self.mem_opts = first_kernel_args, mem_opts
+        self.extra_args = list(extra_args or [])
+        self.qmp_path = os.path.join(work, "qmp.sock") if qmp else None
+        self.on_line = on_line
+        self.phases = phases or PHASES
         self.serial_path = os.path.join(work, "serial.log")
         self.lines = []  # (seconds since start, text)
         self.phase_times = {}
@@ -241,11 +272,14 @@ class GuestRun:
     def command(self):
         release = kernel_release(self.kdir)
         cmd = ["qemu-system-x86_64", "-accel", "tcg,thread=multi", "-cpu", "max",
-               "-smp", str(self.smp), "-m", self.mem, "-display", "none",
+               "-smp", str(self.smp),
+               "-m", self.mem + ("," + self.mem_opts if self.mem_opts else ""),
+               "-display", "none",
                "-serial", "stdio", "-monitor", "none", "-nic", "none", "-no-reboot",
                "-kernel", os.path.join(self.kdir, "boot", f"vmlinuz-{release}"),
                "-initrd", self.initrd,
-               "-append", f"{FIRST_KERNEL_ARGS} crashkernel={self.crashkernel}",
+               "-append", f"{FIRST_KERNEL_ARGS} crashkernel={self.crashkernel}"
+               + (" " + self.first_kernel_args if self.first_kernel_args else ""),
                "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
         for d in self.disks:
             cmd += ["-drive", f"file={d},format=raw,if=virtio"]
@@ -255,7 +289,11 @@ class GuestRun:
             for n in range(self.numa_nodes):
                 cmd += ["-object", f"memory-backend-ram,id=ram{n},size={total // self.numa_nodes}M",
                         "-numa", f"node,nodeid={n},memdev=ram{n},cpus={n % self.smp}"]
-        return cmd
+        if self.qmp_path:
+            if os.path.exists(self.qmp_path):
+                os.unlink(self.qmp_path)
+            cmd += ["-qmp", f"unix:{self.qmp_path},server=on,wait=off"]
+        return cmd + self.extra_args
 
     def run(self):
         cmd = self.command()
@@ -279,12 +317,14 @@ class GuestRun:
                 self.lines.append((t, line))
                 log.write(f"[{t:7.2f}] {line}\n")
                 log.flush()
-                if next_phase < len(PHASES) and re.search(PHASES[next_phase][1], line):
-                    name = PHASES[next_phase][0]
+                if next_phase < len(self.phases) and re.search(self.phases[next_phase][1], line):
+                    name = self.phases[next_phase][0]
                     self.phase_times[name] = t
                     next_phase += 1
                     if self.progress:
                         self.progress(t, name)
+                if self.on_line:
+                    self.on_line(self, t, line)
         self.rc = p.wait()
         timer.cancel()
         self.wall = time.monotonic() - t0
@@ -294,7 +334,7 @@ class GuestRun:
         return phase in self.phase_times
 
     def last_phase(self):
-        done = [n for n, _ in PHASES if n in self.phase_times]
+        done = [n for n, _ in self.phases if n in self.phase_times]
         return done[-1] if done else "nothing (QEMU printed no kernel banner)"
 
     def tail(self, n=40):
@@ -312,6 +352,69 @@ class GuestRun:
             if m:
                 return m
         return None
+
+
+class Qmp:
+    """A minimal QMP client for GuestRun(qmp=True): connect, then command()."""
+
+    def __init__(self, path, timeout=30):
+        import socket
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(path)
+        self.buf = b""
+        self._read()  # the greeting
+        self.command("qmp_capabilities")
+
+    def _read(self):
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise RuntimeError("QMP socket closed")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def command(self, name, **args):
+        msg = {"execute": name}
+        if args:
+            msg["arguments"] = args
+        self.sock.sendall(json.dumps(msg).encode() + b"\n")
+        while True:
+            r = self._read()
+            if "return" in r or "error" in r:  # events ("event") are skipped
+                return r
+
+    def close(self):
+        self.sock.close()
+
+
+def vmcore_phdrs(run):
+    """The program headers of /proc/vmcore as vmcore-info-init.sh printed
+    them: a list of dicts (type, offset, vaddr, paddr, filesz, memsz), or
+    None when the crash kernel printed none."""
+    import struct
+    parts = {}
+    for _, line in run.lines:
+        m = re.search(r"CRASHCAP-TEST: vmcore-head (\d+) ([0-9a-f]{128})$", line)
+        if m:
+            parts[int(m.group(1))] = bytes.fromhex(m.group(2))
+    if not parts or sorted(parts) != list(range(len(parts))):
+        return None
+    b = b"".join(parts[i] for i in range(len(parts)))
+    if b[:4] != b"\x7fELF" or b[4] != 2:
+        return None
+    phoff, = struct.unpack_from("<Q", b, 32)
+    phentsize, phnum = struct.unpack_from("<HH", b, 54)
+    out = []
+    for i in range(phnum):
+        at = phoff + i * phentsize
+        if at + 56 > len(b):
+            return None
+        t, _, off, va, pa, fs, ms, _ = struct.unpack_from("<IIQQQQQQ", b, at)
+        out.append({"type": t, "offset": off, "vaddr": va, "paddr": pa, "filesz": fs,
+                    "memsz": ms})
+    return out
 
 
 def extract_dumps(disk, dest):
