@@ -1,0 +1,23 @@
+#!/bin/busybox sh
+# Test scaffolding appended to crashcap's crash initramfs (runs only inside
+# the QEMU guest's crash kernel): print what the crash kernel was given
+# (its command line, its memory map, the ELF headers of /proc/vmcore) on
+# the serial console for the host to check, then hand PID 1 to
+# crashcap-collect exactly as the real /init would run.
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+# Kernel messages would land in the middle of these lines: quiet for now.
+read -r level _ </proc/sys/kernel/printk
+echo 1 >/proc/sys/kernel/printk
+echo "CRASHCAP-TEST: crash cmdline $(cat /proc/cmdline)"
+grep -E "System RAM|Crash kernel|ACPI|Reserved" /proc/iomem | sed 's/^/CRASHCAP-TEST: crash iomem /'
+echo "CRASHCAP-TEST: vmcore size $(stat -c %s /proc/vmcore)"
+# The ELF header and program headers, 64 bytes a line: "vmcore-head LINE HEX".
+i=0
+head -c 4096 /proc/vmcore | hexdump -v -e '64/1 "%02x" "\n"' | while read -r hex; do
+	echo "CRASHCAP-TEST: vmcore-head $i $hex"
+	i=$((i + 1))
+done
+echo "$level" >/proc/sys/kernel/printk
+umount /proc
+exec /sbin/crashcap-collect
