@@ -1,91 +1,135 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * A vmcore in, a kdump-compressed file out: the RAM pfns of the vmcore are
- * read in large windows, in pfn order, and each page is stored, stored as
- * a reference to the shared zero page (dump level bit 1), or compressed.
- *
- * Dump levels above 1 need page classification from struct page (a later
- * step); until then only bit 1 is applied and result->dump_level says so.
- * One thread does the work; o->threads is accepted for when the writer is
- * fed by several compressing threads.
+ * A vmcore in, a dump out: what every output format shares. The RAM of the
+ * vmcore (its PT_LOADs, merged) is walked in chunks of pfns; the pfns whose
+ * bytes are not in the file (p_filesz < p_memsz) are left out without
+ * being looked at, as makedumpfile does. Each worker thread gets its own
+ * handle of the vmcore, reader and compressor.
  */
-#include "collect.h"
-#include "dump.h"
-#include "kdump_writer.h"
+#include "collect-internal.h"
 #include "log.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
-#include <time.h>
 
-/* /proc/vmcore serves large reads much faster than page-sized ones. */
-#define WINDOW_PAGES 1024U
 #define DUMP_LEVEL_ZERO 1
-#define DUMP_LEVELS_APPLIED DUMP_LEVEL_ZERO
 /* Before 5.11 struct uts_namespace began with a 4-byte kref; newer kernels say OFFSET(). */
 #define UTS_NAME_OFFSET_OLD 4
+/* More threads than this would only add memory (chunks in flight) for no speed. */
+#define THREADS_MAX 64U
+/* Chunk results in flight, all together: the memory the pipeline may hold. */
+#define INFLIGHT_BYTES (24U << 20)
+#define CHUNK_PAGES_MIN 64U
 
-struct pfn_range {
-	uint64_t start, end;
-};
-
-struct progress {
-	bool enabled;
-	double start, last;
-	uint64_t total;
-};
-
-static double now_seconds(void)
+static int range_cmp(const void *a, const void *b)
 {
-	struct timespec ts;
+	const struct pfn_range *x = a, *y = b;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-static void progress_update(struct progress *p, uint64_t done)
+static size_t ranges_merge(struct pfn_range *r, size_t n)
 {
-	double now, elapsed, rate;
+	size_t out = 0;
 
-	if (!p->enabled || p->total == 0)
-		return;
-	now = now_seconds();
-	if (now - p->last < 1.0)
-		return;
-	p->last = now;
-	elapsed = now - p->start;
-	rate = elapsed > 0 ? done * (double)DUMP_PAGE_SIZE / elapsed : 0;
-	fprintf(stderr, "crashcap-collect: %" PRIu64 "%% %.0f MiB/s ETA %.0fs\n",
-		done * 100 / p->total, rate / (1 << 20),
-		rate > 0 ? (p->total - done) * (double)DUMP_PAGE_SIZE / rate : 0.0);
+	if (n > 1)
+		qsort(r, n, sizeof(*r), range_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].start >= r[i].end)
+			continue;
+		if (out > 0 && r[i].start <= r[out - 1].end)
+			r[out - 1].end = MAX(r[out - 1].end, r[i].end);
+		else
+			r[out++] = r[i];
+	}
+	return out;
 }
 
-/* The pfn ranges of the segments, sorted and merged: overlapping PT_LOADs are read once. */
-static int ram_ranges(struct dump *d, struct pfn_range **ret, size_t *ret_count)
+/*
+ * RAM pfns, and the pfns among them with bytes in the file. As makedumpfile:
+ * a partial page at either end of a PT_LOAD counts only at the start, and a
+ * page is data when p_filesz reaches into it.
+ */
+static int build_ranges(struct collect *c)
 {
-	size_t n_seg, n = 0;
-	const struct dump_segment *seg = dump_segments(d, &n_seg);
-	_cleanup_free_ struct pfn_range *r = calloc(MAX(n_seg, 1U), sizeof(*r));
+	size_t n_seg;
+	const struct dump_segment *seg = dump_segments(c->dump, &n_seg);
 
-	if (!r)
+	c->ram = calloc(MAX(n_seg, 1U), sizeof(*c->ram));
+	c->data = calloc(MAX(n_seg, 1U), sizeof(*c->data));
+	if (!c->ram || !c->data)
 		return -ENOMEM;
-	/* Segments come sorted by phys_start. */
 	for (size_t i = 0; i < n_seg; i++) {
-		/* As makedumpfile: a partial page at either end counts only at the start. */
 		uint64_t start = seg[i].phys_start / DUMP_PAGE_SIZE;
 		uint64_t end = (seg[i].phys_start + seg[i].mem_size) / DUMP_PAGE_SIZE;
+		uint64_t data_end =
+			DIV_ROUND_UP(seg[i].phys_start + seg[i].file_size, DUMP_PAGE_SIZE);
 
-		if (start >= end)
-			continue;
-		if (n > 0 && start <= r[n - 1].end)
-			r[n - 1].end = MAX(r[n - 1].end, end);
-		else
-			r[n++] = (struct pfn_range){ start, end };
+		c->ram[i] = (struct pfn_range){ start, end };
+		c->data[i] = (struct pfn_range){ start, MIN(end, data_end) };
 	}
-	*ret = TAKE_PTR(r);
-	*ret_count = n;
+	c->n_ram = ranges_merge(c->ram, n_seg);
+	c->n_data = ranges_merge(c->data, n_seg);
+	for (size_t i = 0; i < c->n_data; i++)
+		c->data_pages += c->data[i].end - c->data[i].start;
 	return 0;
+}
+
+void chunk_cursor_init(struct chunk_cursor *c, const struct pfn_range *r, size_t n, uint32_t chunk)
+{
+	*c = (struct chunk_cursor){ .r = r, .n = n, .pfn = n ? r[0].start : 0, .chunk = chunk };
+}
+
+bool chunk_cursor_next(struct chunk_cursor *c, uint64_t *ret_pfn, uint32_t *ret_n)
+{
+	uint64_t end;
+
+	while (c->i < c->n && c->pfn >= c->r[c->i].end)
+		if (++c->i < c->n)
+			c->pfn = c->r[c->i].start;
+	if (c->i >= c->n)
+		return false;
+	/* Aligned chunks: a chunk's bitmaps start on a word, and mmap offsets stay aligned. */
+	end = MIN(c->r[c->i].end, (c->pfn / c->chunk + 1) * c->chunk);
+	*ret_pfn = c->pfn;
+	*ret_n = (uint32_t)(end - c->pfn);
+	c->pfn = end;
+	return true;
+}
+
+int collect_classify(struct collect *c, struct collect_worker *w, uint64_t pfn, uint32_t n,
+		     uint64_t *exclude, struct page_filter_counts *counts)
+{
+	memset(exclude, 0, PAGE_BITMAP_WORDS(n) * sizeof(uint64_t));
+	if (!c->filter || !w->filter)
+		return 0;
+	return page_filter_classify(w->filter, pfn, n, exclude, counts);
+}
+
+uint32_t collect_count_kept(const uint64_t *exclude, uint32_t n)
+{
+	uint32_t out = 0;
+
+	for (uint32_t i = 0; i < PAGE_BITMAP_WORDS(n); i++)
+		out += __builtin_popcountll(exclude[i]);
+	return n - out;
+}
+
+int collect_run(struct collect *c, const struct pipeline_ops *ops, void *user, void **slots)
+{
+	struct pipeline_params p = {
+		.ops = ops,
+		.user = user,
+		.workers = (void **)c->workers,
+		.n_workers = c->threads,
+		.slots = slots,
+		.n_slots = c->n_slots,
+		.cancel = c->o->cancel,
+	};
+
+	return pipeline_run(&p);
 }
 
 static void set_field(char *dst, const char *src)
@@ -129,22 +173,21 @@ static void read_utsname(struct dump *d, const struct vmcoreinfo *vi, struct kdu
 		memcpy(u->release, mem.release, KDUMP_UTS_LEN);
 }
 
-static void writer_params(struct dump *d, const struct collect_options *o, int level,
-			  struct kdump_writer_params *p)
+void collect_writer_params(struct collect *c, struct kdump_writer_params *p)
 {
-	const struct vmcoreinfo *vi = dump_vmcoreinfo(d);
+	const struct vmcoreinfo *vi = dump_vmcoreinfo(c->dump);
 	const char *s;
 	int64_t v;
 	size_t off, size;
 
 	*p = (struct kdump_writer_params){
-		.nr_cpus = dump_nr_cpus(d),
-		.dump_level = level,
-		.compression = o->compression,
-		.max_mapnr = dump_max_pfn(d),
+		.nr_cpus = dump_nr_cpus(c->dump),
+		.dump_level = c->level,
+		.compression = c->o->compression,
+		.max_mapnr = dump_max_pfn(c->dump),
 	};
-	p->notes = dump_notes(d, &p->notes_size);
-	if (dump_vmcoreinfo_note_offset(d, &off, &size) >= 0) {
+	p->notes = dump_notes(c->dump, &p->notes_size);
+	if (dump_vmcoreinfo_note_offset(c->dump, &off, &size) >= 0) {
 		p->vmcoreinfo_offset = off;
 		p->vmcoreinfo_size = size;
 	}
@@ -160,155 +203,169 @@ static void writer_params(struct dump *d, const struct collect_options *o, int l
 		if (vmcoreinfo_number(vi, "phys_base", &v) >= 0)
 			p->phys_base = (uint64_t)v;
 	}
-	read_utsname(d, vi, &p->utsname);
-}
-
-struct collect_state {
-	struct dump *dump;
-	struct kdump_writer *writer;
-	struct kdump_compressor *compressor;
-	int level;
-	uint8_t *window;
-	uint8_t cbuf[KDUMP_BLOCK_SIZE];
-	uint64_t done, unreadable;
-};
-
-static int store_page(struct collect_state *s, uint64_t pfn, const uint8_t *page)
-{
-	struct kdump_page p;
-
-	if ((s->level & DUMP_LEVEL_ZERO) && kdump_page_is_zero(page))
-		return kdump_writer_add_zero_page(s->writer, pfn);
-	kdump_compress_page(s->compressor, page, s->cbuf, &p);
-	return kdump_writer_add_page(s->writer, pfn, &p);
-}
-
-/*
- * One window of pages. When the window cannot be read as a whole (the cut
- * of a truncated file, a bad page), each page is tried alone and the ones
- * that fail are left out of the dump.
- */
-static int collect_window(struct collect_state *s, uint64_t pfn, size_t n)
-{
-	bool whole;
-	int r;
-
-	r = dump_read_phys(s->dump, pfn * DUMP_PAGE_SIZE, s->window, n * DUMP_PAGE_SIZE);
-	whole = r >= 0;
-	if (!whole)
-		log_debug_errno(r, "Reading pfns 0x%" PRIx64 "+%zu failed, trying page by page: %m",
-				pfn, n);
-	for (size_t i = 0; i < n; i++) {
-		uint8_t *page = s->window + i * DUMP_PAGE_SIZE;
-
-		if (!whole) {
-			/* The reader tries every PT_LOAD that holds the page. */
-			r = dump_read_phys(s->dump, (pfn + i) * DUMP_PAGE_SIZE, page,
-					   DUMP_PAGE_SIZE);
-			if (r < 0) {
-				s->unreadable++;
-				continue;
-			}
-		}
-		r = store_page(s, pfn + i, page);
-		if (r < 0)
-			return r;
-	}
-	s->done += n;
-	return 0;
-}
-
-static int collect_pages(struct collect_state *s, const struct pfn_range *ranges, size_t n,
-			 struct progress *pr)
-{
-	int r;
-
-	for (size_t i = 0; i < n; i++)
-		for (uint64_t pfn = ranges[i].start; pfn < ranges[i].end; pfn += WINDOW_PAGES) {
-			r = collect_window(s, pfn, MIN(WINDOW_PAGES, ranges[i].end - pfn));
-			if (r < 0)
-				return r;
-			progress_update(pr, s->done);
-		}
-	return 0;
+	read_utsname(c->dump, vi, &p->utsname);
 }
 
 static int check_options(const struct collect_options *o)
 {
 	if (!o->vmcore_path || !o->output_path || o->dump_level < 0 || o->dump_level > 31)
 		return -EINVAL;
-	if (o->compression != COMPRESSION_NONE && o->compression != COMPRESSION_ZSTD)
+	if (o->format != COLLECT_FORMAT_KDUMP && o->format != COLLECT_FORMAT_ELF)
+		return -EINVAL;
+	if (o->format == COLLECT_FORMAT_KDUMP && o->compression != COMPRESSION_NONE &&
+	    o->compression != COMPRESSION_ZSTD)
 		return -EOPNOTSUPP;
 	return 0;
+}
+
+static unsigned pick_threads(unsigned asked)
+{
+	long cpus;
+
+	if (asked > 0)
+		return MIN(asked, THREADS_MAX);
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	return cpus > 0 ? MIN((unsigned)cpus, THREADS_MAX) : 1;
+}
+
+/*
+ * Dump level bits above 1 need the page filter; when it cannot work on
+ * this dump, the dump is still written, at the level that needs nothing
+ * from struct page, and fallback says why.
+ */
+static int setup_filter(struct collect *c)
+{
+	const char *why = NULL;
+	int r;
+
+	c->level = c->o->dump_level;
+	if (!(c->level & ~DUMP_LEVEL_ZERO))
+		return 0;
+	r = page_filter_new(c->dump, c->level, &c->filter, &why);
+	if (r < 0)
+		return r;
+	c->level = page_filter_level(c->filter);
+	/* why lives as long as the filter. */
+	if (why)
+		snprintf(c->res->fallback, sizeof(c->res->fallback), "%s", why);
+	if (!page_filter_active(c->filter))
+		c->filter = page_filter_free(c->filter);
+	return 0;
+}
+
+static struct collect_worker *worker_free(struct collect_worker *w)
+{
+	if (!w)
+		return NULL;
+	page_filter_ctx_free(w->filter);
+	kdump_compressor_free(w->compressor);
+	page_reader_free(w->reader);
+	dump_free(w->dump);
+	free(w);
+	return NULL;
+}
+
+static int worker_new(struct collect *c, struct collect_worker **ret)
+{
+	struct collect_worker *w = calloc(1, sizeof(*w));
+	int r;
+
+	if (!w)
+		return -ENOMEM;
+	/* A struct dump serves one thread at a time: each worker opens its own. */
+	r = dump_open(c->o->vmcore_path, &w->dump);
+	if (r >= 0)
+		r = page_reader_new(c->src, w->dump, &w->reader);
+	if (r >= 0 && c->o->format == COLLECT_FORMAT_KDUMP)
+		r = kdump_compressor_new(c->o->compression, c->o->zstd_level, &w->compressor);
+	if (r >= 0 && c->filter)
+		r = page_filter_ctx_new(c->filter, w->dump, &w->filter);
+	if (r < 0) {
+		worker_free(w);
+		return r;
+	}
+	*ret = w;
+	return 0;
+}
+
+static void collect_done(struct collect *c)
+{
+	for (unsigned i = 0; c->workers && i < c->threads; i++)
+		worker_free(c->workers[i]);
+	free(c->workers);
+	page_filter_free(c->filter);
+	page_source_free(c->src);
+	free(c->ram);
+	free(c->data);
+}
+
+static int collect_setup(struct collect *c)
+{
+	uint64_t per_slot;
+	int r;
+
+	r = build_ranges(c);
+	if (r < 0)
+		return r;
+	if (c->n_ram == 0)
+		return log_debug_errno(-ENODATA, "%s describes no memory.", c->o->vmcore_path);
+	r = setup_filter(c);
+	if (r < 0)
+		return r;
+	r = page_source_new(c->dump, c->o->no_mmap, &c->src);
+	if (r < 0)
+		return r;
+
+	c->threads = pick_threads(c->o->threads);
+	/* Two chunks per thread in flight keep every thread busy while one is written. */
+	c->n_slots = 2 * c->threads;
+	per_slot = INFLIGHT_BYTES / c->n_slots / DUMP_PAGE_SIZE;
+	c->chunk_pages = (uint32_t)MIN(MAX(per_slot, (uint64_t)CHUNK_PAGES_MIN),
+				       (uint64_t)PAGE_SOURCE_MAX_PAGES);
+	c->workers = calloc(c->threads, sizeof(*c->workers));
+	if (!c->workers)
+		return -ENOMEM;
+	for (unsigned i = 0; i < c->threads; i++) {
+		r = worker_new(c, &c->workers[i]);
+		if (r < 0)
+			return r;
+	}
+	c->res->threads = c->threads;
+	c->res->dump_level = c->level;
+	return 0;
+}
+
+static uint64_t peak_rss_bytes(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) < 0)
+		return 0;
+	return (uint64_t)ru.ru_maxrss * 1024;
 }
 
 static int collect_into(const struct collect_options *o, struct dump *d, int fd,
 			struct collect_result *res)
 {
-	_cleanup_kdump_writer_ struct kdump_writer *w = NULL;
-	_cleanup_kdump_compressor_ struct kdump_compressor *c = NULL;
-	_cleanup_free_ struct pfn_range *ranges = NULL;
-	_cleanup_free_ uint8_t *window = NULL;
-	_cleanup_free_ struct collect_state *s = NULL;
-	struct kdump_writer_params p;
-	struct kdump_writer_stats st;
-	struct progress pr = { .enabled = o->progress };
-	size_t n_ranges;
-	int r, wr;
+	_cleanup_sink_ struct sink *s = NULL;
+	struct collect c = { .o = o, .res = res, .dump = d };
+	int r;
 
-	r = ram_ranges(d, &ranges, &n_ranges);
-	if (r < 0)
-		return r;
-	if (n_ranges == 0)
-		return log_debug_errno(-ENODATA, "%s describes no memory.", o->vmcore_path);
-	r = kdump_compressor_new(o->compression, o->zstd_level, &c);
-	if (r < 0)
-		return r;
-
-	res->dump_level = o->dump_level & DUMP_LEVELS_APPLIED;
-	writer_params(d, o, res->dump_level, &p);
-	set_field(res->release, p.utsname.release);
-	r = kdump_writer_new(fd, &p, &w);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < n_ranges; i++) {
-		r = kdump_writer_set_ram(w, ranges[i].start, ranges[i].end);
-		if (r < 0)
-			return r;
+	r = collect_setup(&c);
+	if (r >= 0)
+		r = o->flat ? sink_new_flat(fd, &s) : sink_new_file(fd, &s);
+	if (r >= 0) {
+		progress_init(&c.progress, o->progress ? stderr : NULL, c.data_pages);
+		r = o->format == COLLECT_FORMAT_ELF ? output_elf(&c, s) : output_kdump(&c, s);
+		progress_end(&c.progress);
 	}
-	res->pages_total = kdump_writer_ram_pages(w);
-	res->ram_bytes = res->pages_total * DUMP_PAGE_SIZE;
-	r = kdump_writer_reserve(w, res->pages_total, res->dump_level & DUMP_LEVEL_ZERO);
-	if (r < 0)
-		return r;
+	collect_done(&c);
+	return r;
+}
 
-	window = malloc(WINDOW_PAGES * DUMP_PAGE_SIZE);
-	s = calloc(1, sizeof(*s));
-	if (!window || !s)
-		return -ENOMEM;
-	*s = (struct collect_state){
-		.dump = d, .writer = w, .compressor = c, .level = res->dump_level, .window = window
-	};
-	pr.total = res->pages_total;
-	pr.start = pr.last = now_seconds();
-
-	/* A write error ends the copy but not the file: finish makes it an INCOMPLETE dump. */
-	wr = collect_pages(s, ranges, n_ranges, &pr);
-	if (wr < 0)
-		res->write_error = wr;
-	res->pages_unreadable = s->unreadable;
-	res->incomplete = dump_is_truncated(d) || s->unreadable > 0 || wr < 0;
-	r = kdump_writer_finish(w, res->incomplete);
-	if (r < 0) {
-		res->incomplete = true;
-		if (!res->write_error)
-			res->write_error = r;
-	}
-	kdump_writer_get_stats(w, &st);
-	res->pages_written = st.pages_data;
-	res->pages_zero = st.pages_zero;
-	res->output_bytes = st.file_size;
-	return 0;
+static bool to_stdout(const struct collect_options *o)
+{
+	return o->flat && streq(o->output_path, "-");
 }
 
 int collect_dump(const struct collect_options *o, struct collect_result *ret)
@@ -316,7 +373,7 @@ int collect_dump(const struct collect_options *o, struct collect_result *ret)
 	_cleanup_dump_ struct dump *d = NULL;
 	_cleanup_close_ int fd = -1;
 	struct collect_result res = {};
-	double start = now_seconds();
+	double start = progress_now();
 	int r;
 
 	r = check_options(o);
@@ -326,18 +383,23 @@ int collect_dump(const struct collect_options *o, struct collect_result *ret)
 	r = dump_open(o->vmcore_path, &d);
 	if (r < 0)
 		return r;
-	/* Memory of the dead kernel: readable by root only. */
-	fd = open(o->output_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (to_stdout(o))
+		fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+	else
+		/* Memory of the dead kernel: readable by root only. */
+		fd = open(o->output_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return log_debug_errno(negative_errno(), "Cannot create %s: %m", o->output_path);
 
 	r = collect_into(o, d, fd, &res);
 	if (r < 0) {
 		/* Nothing a reader could use: do not leave it behind. */
-		(void)unlink(o->output_path);
+		if (!to_stdout(o))
+			(void)unlink(o->output_path);
 		return r;
 	}
-	res.seconds = now_seconds() - start;
+	res.seconds = progress_now() - start;
+	res.peak_rss_bytes = peak_rss_bytes();
 	*ret = res;
 	return 0;
 }

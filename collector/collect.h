@@ -1,21 +1,41 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Writing a dump: a vmcore in, a kdump-compressed file out. Used by the
- * command-line mode on a saved vmcore and by the /init mode on /proc/vmcore.
- * Never prints except progress lines when asked.
+ * Writing a dump: a vmcore in, a kdump-compressed file (or an ELF core, or
+ * either as makedumpfile's flattened stream) out. Used by the command-line
+ * mode on a saved vmcore and by the /init mode on /proc/vmcore. Never
+ * prints except progress lines when asked.
+ *
+ * Pages go through a pipeline (collector/pipeline.h): worker threads map a
+ * chunk of the vmcore, classify its pages (lib/page-filter.h), check for
+ * zero pages and compress; the calling thread writes the chunks in pfn
+ * order. Memory stays bounded whatever the RAM size: a few chunks in
+ * flight, and bitmaps written piece by piece.
  */
 #pragma once
 
+#include "page-filter.h"
 #include "settings.h"
+
+#include <signal.h>
+
+enum collect_format {
+	COLLECT_FORMAT_KDUMP, /* kdump-compressed, as makedumpfile writes by default */
+	COLLECT_FORMAT_ELF, /* an ELF64 core like /proc/vmcore, excluded pages left out */
+};
 
 struct collect_options {
 	const char *vmcore_path;
-	const char *output_path; /* created, or replaced */
+	const char *output_path; /* created, or replaced; "-" with flat: standard output */
+	enum collect_format format;
+	bool flat; /* makedumpfile's flattened format, for pipes (makedumpfile -R rebuilds) */
 	int dump_level;
-	enum compression compression;
+	enum compression compression; /* kdump format only */
 	int zstd_level;
 	unsigned threads; /* 0: every CPU */
 	bool progress; /* a line on stderr at most once per second */
+	/* When it reads non-zero, the dump stops and is finished as INCOMPLETE. */
+	const volatile sig_atomic_t *cancel;
+	bool no_mmap; /* read the vmcore with pread only */
 };
 
 struct collect_result {
@@ -25,11 +45,17 @@ struct collect_result {
 	uint64_t pages_written; /* pages whose bytes are in the output */
 	uint64_t pages_zero; /* left out as zero pages */
 	uint64_t pages_unreadable; /* past the end of a truncated vmcore */
+	/* RAM the vmcore has no bytes for (p_filesz < p_memsz, or excluded by a dump it was read from) */
+	uint64_t pages_nodata;
+	struct page_filter_counts excluded; /* left out by the page filter, by class */
 	uint64_t output_bytes;
 	double seconds;
 	bool incomplete; /* INCOMPLETE set in the header */
-	int write_error; /* < 0: writing stopped (e.g. -ENOSPC); the file is an INCOMPLETE dump */
+	int write_error; /* < 0: writing stopped (-ENOSPC, -EINTR...); the file is an INCOMPLETE dump */
 	int dump_level; /* what was applied (may be lower than asked: fallback) */
+	char fallback[200]; /* why dump_level is lower than asked; "" when it is not */
+	unsigned threads; /* worker threads used */
+	uint64_t peak_rss_bytes; /* the process's peak resident set (getrusage) at the end */
 };
 
 int collect_dump(const struct collect_options *o, struct collect_result *ret);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * crashcap-collect: as a command, turns a saved vmcore into a
- * kdump-compressed dump (or prints its kernel log); as PID 1 of the crash
- * initramfs it is /init (collector/init.c).
+ * kdump-compressed dump, an ELF core or either as a flattened stream (or
+ * prints its kernel log); as PID 1 of the crash initramfs it is /init
+ * (collector/init.c).
  */
 #include "collect.h"
 #include "dmesg.h"
@@ -24,6 +25,7 @@
 
 enum {
 	ARG_COMPRESS = 0x100,
+	ARG_NO_MMAP,
 	ARG_ZSTD_LEVEL,
 	ARG_PROGRESS,
 	ARG_DUMP_DMESG,
@@ -36,9 +38,13 @@ struct args {
 	bool dump_dmesg;
 };
 
+/* Set by SIGINT and SIGTERM: the dump stops and is finished as INCOMPLETE. */
+static volatile sig_atomic_t interrupted;
+
 static void help(void)
 {
 	printf("Usage: crashcap-collect [OPTIONS] VMCORE OUTPUT\n"
+	       "       crashcap-collect -F [OPTIONS] VMCORE > STREAM\n"
 	       "       crashcap-collect --dump-dmesg VMCORE FILE\n"
 	       "\n"
 	       "Saves the memory of a crashed kernel, an ELF vmcore such as /proc/vmcore\n"
@@ -48,21 +54,29 @@ static void help(void)
 	       "\n"
 	       "  -d, --dump-level N     pages to leave out, a bitmask 0..31 as in makedumpfile:\n"
 	       "                         1 zero, 2 cache, 4 cache with private data, 8 user,\n"
-	       "                         16 free (default 31). Only 1 is applied so far; the\n"
-	       "                         other bits are ignored, and a note says so.\n"
+	       "                         16 free (default 31). When the dumped kernel's page\n"
+	       "                         descriptions cannot be used, only 1 is applied, and\n"
+	       "                         a note says why.\n"
+	       "  -E, --elf              an ELF core like /proc/vmcore, excluded pages left out\n"
+	       "                         (pages are not compressed)\n"
+	       "  -F, --flat             makedumpfile's flattened format to standard output,\n"
+	       "                         for pipes and the network; `makedumpfile -R FILE`\n"
+	       "                         rebuilds the dump from it\n"
 	       "      --compress zstd|none  page compression (default zstd)\n"
 	       "      --zstd-level N     1..19 (default 3)\n"
-	       "  -j, --threads N        compressing threads, 0 for one per CPU (accepted;\n"
-	       "                         one thread is used so far)\n"
+	       "  -j, --threads N        threads that read, filter and compress, 0 for one per\n"
+	       "                         CPU (default 0)\n"
 	       "  -q, --quiet            no summary line and no notes\n"
 	       "      --progress         a progress line on stderr every second\n"
+	       "      --no-mmap          read the vmcore with pread() instead of mapping it\n"
 	       "      --dump-dmesg       write the crashed kernel's log to FILE (- for stdout)\n"
 	       "  -h, --help             this text\n"
 	       "      --version          the version\n"
 	       "\n"
 	       "Exit status: 0 the dump is complete; 1 failure, or the dump is INCOMPLETE\n"
-	       "(the vmcore is truncated or the output disk filled up: the file is kept,\n"
-	       "and readers accept the pages it holds); 2 usage error.\n");
+	       "(the vmcore is truncated, the output disk filled up, or SIGINT/SIGTERM\n"
+	       "arrived: the file is kept, and readers accept the pages it holds);\n"
+	       "2 usage error.\n");
 }
 
 static int parse_int(const char *s, int min, int max, int *ret)
@@ -85,6 +99,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
 		{ "dump-level", required_argument, NULL, 'd' },
+		{ "elf", no_argument, NULL, 'E' },
+		{ "flat", no_argument, NULL, 'F' },
+		{ "no-mmap", no_argument, NULL, ARG_NO_MMAP },
 		{ "compress", required_argument, NULL, ARG_COMPRESS },
 		{ "zstd-level", required_argument, NULL, ARG_ZSTD_LEVEL },
 		{ "threads", required_argument, NULL, 'j' },
@@ -95,14 +112,23 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "version", no_argument, NULL, ARG_VERSION },
 		{},
 	};
-	int c, v;
+	int c, v, want;
 
 	*a = (struct args){
 		.o = { .dump_level = 31, .compression = COMPRESSION_ZSTD, .zstd_level = 3 }
 	};
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:j:qh", opts, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, ":d:j:qhEF", opts, NULL)) >= 0) {
 		switch (c) {
+		case 'E':
+			a->o.format = COLLECT_FORMAT_ELF;
+			break;
+		case 'F':
+			a->o.flat = true;
+			break;
+		case ARG_NO_MMAP:
+			a->o.no_mmap = true;
+			break;
 		case 'd':
 			if (parse_int(optarg, 0, 31, &a->o.dump_level) < 0)
 				return usage_error("--dump-level must be 0..31, not", optarg);
@@ -145,14 +171,21 @@ static int parse_args(int argc, char **argv, struct args *a)
 			return usage_error("Unknown option", argv[optind - 1]);
 		}
 	}
-	if (argc - optind != 2) {
-		log_error("Expected VMCORE and %s, got %d argument%s. Try --help.",
-			  a->dump_dmesg ? "FILE" : "OUTPUT", argc - optind,
-			  argc - optind == 1 ? "" : "s");
+	/* -F writes to standard output, as makedumpfile -F does. */
+	want = a->o.flat && !a->dump_dmesg ? 1 : 2;
+	if (argc - optind != want) {
+		if (want == 1)
+			log_error("With -F, expected VMCORE only (the stream goes to standard "
+				  "output), got %d arguments. Try --help.",
+				  argc - optind);
+		else
+			log_error("Expected VMCORE and %s, got %d argument%s. Try --help.",
+				  a->dump_dmesg ? "FILE" : "OUTPUT", argc - optind,
+				  argc - optind == 1 ? "" : "s");
 		return -EINVAL;
 	}
 	a->o.vmcore_path = argv[optind];
-	a->o.output_path = argv[optind + 1];
+	a->o.output_path = want == 1 ? "-" : argv[optind + 1];
 	return 1;
 }
 
@@ -182,6 +215,16 @@ static const char *elf_problem(const char *path, char *buf, size_t len)
 	return buf;
 }
 
+static bool to_stdout(const struct collect_options *o)
+{
+	return o->flat && streq(o->output_path, "-");
+}
+
+static const char *output_name(const struct collect_options *o)
+{
+	return to_stdout(o) ? "standard output" : o->output_path;
+}
+
 /* Errors that name the path they concern, before any work starts. */
 static int check_paths(const struct collect_options *o)
 {
@@ -196,6 +239,13 @@ static int check_paths(const struct collect_options *o)
 		return log_error_errno(errno, "Cannot open %s: %m", o->vmcore_path);
 	if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode))
 		return log_error_errno(EISDIR, "%s is a directory, not a vmcore.", o->vmcore_path);
+	if (to_stdout(o)) {
+		if (isatty(STDOUT_FILENO))
+			return log_error_errno(
+				ENOTTY, "-F writes a binary stream: redirect standard output "
+					"to a file or a pipe.");
+		return 0;
+	}
 	if (stat(dirname(copy), &st) < 0 || !S_ISDIR(st.st_mode)) {
 		strcpy(copy, o->output_path);
 		return log_error_errno(ENOENT, "Output directory %s does not exist.",
@@ -248,15 +298,18 @@ static int run_dump_dmesg(const struct collect_options *o)
 
 static void summary(const struct collect_options *o, const struct collect_result *res)
 {
-	char out[32], ram[32];
+	char out[32], ram[32], rss[32];
 
 	format_size(res->output_bytes, out, sizeof(out));
 	format_size(res->ram_bytes, ram, sizeof(ram));
-	log_info("%s: %" PRIu64 " of %" PRIu64 " pages written, %" PRIu64
-		 " zero pages, %s, %.1f%% of %s RAM, dump level %d, %.1f s",
-		 o->output_path, res->pages_written, res->pages_total, res->pages_zero, out,
+	format_size(res->peak_rss_bytes, rss, sizeof(rss));
+	log_info("%s: %" PRIu64 " of %" PRIu64 " pages written, %" PRIu64 " zero pages, %" PRIu64
+		 " excluded, %s, %.1f%% of %s RAM, dump level %d, %.1f s, %u thread%s, peak "
+		 "memory %s",
+		 output_name(o), res->pages_written, res->pages_total, res->pages_zero,
+		 page_filter_counts_total(&res->excluded) + res->pages_nodata, out,
 		 res->ram_bytes ? 100.0 * res->output_bytes / res->ram_bytes : 0.0, ram,
-		 res->dump_level, res->seconds);
+		 res->dump_level, res->seconds, res->threads, res->threads == 1 ? "" : "s", rss);
 }
 
 static int run_collect(const struct collect_options *o)
@@ -272,25 +325,34 @@ static int run_collect(const struct collect_options *o)
 	if (r == -ENOEXEC || r == -ENODATA)
 		return input_error(o->vmcore_path, r);
 	if (r < 0)
-		return log_error_errno(r, "Cannot write %s: %m", o->output_path);
+		return log_error_errno(r, "Cannot write %s: %m", output_name(o));
 
 	if (res.dump_level != o->dump_level)
-		log_notice(
-			"Dump level %d asked, %d applied: only zero pages (1) are filtered so far.",
-			o->dump_level, res.dump_level);
+		log_notice("Dump level %d asked, %d applied: %s.", o->dump_level, res.dump_level,
+			   res.fallback[0] ? res.fallback : "the rest cannot be decided");
 	summary(o, &res);
+	if (res.write_error == -EINTR)
+		return log_warning_errno(res.write_error,
+					 "Interrupted: %s is an INCOMPLETE dump of the %" PRIu64
+					 " pages written.",
+					 output_name(o), res.pages_written + res.pages_zero);
 	if (res.write_error < 0)
 		return log_warning_errno(res.write_error,
 					 "Writing %s stopped early: %m. It is an INCOMPLETE dump "
 					 "of the %" PRIu64 " pages written.",
-					 o->output_path, res.pages_written + res.pages_zero);
+					 output_name(o), res.pages_written + res.pages_zero);
 	if (res.incomplete) {
 		log_warning("%s is truncated: %" PRIu64 " pages could not be read; %s is an "
 			    "INCOMPLETE dump.",
-			    o->vmcore_path, res.pages_unreadable, o->output_path);
+			    o->vmcore_path, res.pages_unreadable, output_name(o));
 		return -ENODATA;
 	}
 	return 0;
+}
+
+static void on_signal(int sig)
+{
+	interrupted = 1;
 }
 
 static bool run_as_init(const char *argv0)
@@ -311,11 +373,16 @@ int main(int argc, char **argv)
 	log_setup("crashcap-collect", LOG_TARGET_STDERR);
 	/* A file size limit is a full disk to us: EFBIG and an INCOMPLETE dump, not death. */
 	signal(SIGXFSZ, SIG_IGN);
+	/* A reader that went away is a write error like any other: EPIPE, INCOMPLETE. */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 	r = parse_args(argc, argv, &a);
 	if (r <= 0)
 		return r < 0 ? EXIT_USAGE : EXIT_SUCCESS;
 	if (a.quiet)
 		log_set_max_level(LOG_WARNING);
+	a.o.cancel = &interrupted;
 
 	r = a.dump_dmesg ? run_dump_dmesg(&a.o) : run_collect(&a.o);
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;

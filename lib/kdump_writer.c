@@ -24,9 +24,7 @@
 #include "kdump_writer.h"
 #include "log.h"
 
-#include <fcntl.h>
 #include <inttypes.h>
-#include <sys/stat.h>
 #include <zstd.h>
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the format is written in host order");
@@ -35,6 +33,12 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the format is written
 #define DATA_BUF_SIZE (4U << 20)
 #define PENDING_MAX 65536U
 #define SUB_HEADER_SIZE 104U
+/*
+ * Bitmap bytes held in memory at a time: bitmap 1 is written piece by piece
+ * from the RAM ranges, bitmap 2 through a window that slides with the pfns
+ * added. A 64 TiB machine has 2 GiB bitmaps; the writer keeps 512 KiB.
+ */
+#define BITMAP_PIECE (256U << 10)
 
 struct disk_header {
 	char signature[8];
@@ -94,8 +98,13 @@ struct disk_page_desc {
 
 _Static_assert(sizeof(struct disk_page_desc) == 24, "page_desc");
 
+struct pfn_range {
+	uint64_t start, end;
+};
+
 struct kdump_writer {
-	int fd;
+	struct sink *sink;
+	struct sink *own_sink; /* made by kdump_writer_new() from an fd */
 	int error; /* the first write error; sticky */
 	bool reserved, finished;
 	struct disk_header header;
@@ -103,8 +112,16 @@ struct kdump_writer {
 
 	uint64_t max_mapnr;
 	uint64_t bitmap_len; /* bytes of one bitmap */
-	uint8_t *bitmap1, *bitmap2;
 	uint64_t bitmap_offset, desc_offset, data_offset;
+
+	/* RAM (bitmap 1): sorted and merged at reserve time */
+	struct pfn_range *ram;
+	size_t n_ram, ram_cap, ram_cursor;
+
+	/* Bitmap 2 bytes [win_start, win_start + BITMAP_PIECE); bytes below are in the file. */
+	uint8_t *win;
+	uint64_t win_start;
+	uint64_t dirty_lo, dirty_hi; /* bytes of the window set since they were last written */
 
 	uint64_t max_pages;
 	uint64_t committed; /* descriptors in the file with their bit set */
@@ -122,37 +139,61 @@ struct kdump_writer {
 	size_t n_pending;
 };
 
-static bool bit_test(const uint8_t *map, uint64_t n)
-{
-	return map[n >> 3] & (1U << (n & 7));
-}
-
-static void bit_set(uint8_t *map, uint64_t n)
-{
-	map[n >> 3] |= 1U << (n & 7);
-}
-
 static void bitmap_set_range(uint8_t *map, uint64_t start, uint64_t end)
 {
-	while (start < end && (start & 7))
-		bit_set(map, start++);
+	for (; start < end && (start & 7); start++)
+		map[start >> 3] |= 1U << (start & 7);
 	if (end - start >= 8) {
 		memset(map + (start >> 3), 0xff, (end - start) >> 3);
 		start += (end - start) & ~7ULL;
 	}
-	while (start < end)
-		bit_set(map, start++);
+	for (; start < end; start++)
+		map[start >> 3] |= 1U << (start & 7);
 }
 
-static uint64_t bitmap_count(const uint8_t *map, uint64_t len)
+static int range_cmp(const void *a, const void *b)
 {
-	uint64_t n = 0, word;
+	const struct pfn_range *x = a, *y = b;
 
-	for (uint64_t i = 0; i + 8 <= len; i += 8) {
-		memcpy(&word, map + i, 8);
-		n += __builtin_popcountll(word);
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Sorts and merges the RAM ranges in place. */
+static void ram_normalize(struct kdump_writer *w)
+{
+	size_t n = 0;
+
+	if (w->n_ram > 1)
+		qsort(w->ram, w->n_ram, sizeof(*w->ram), range_cmp);
+	for (size_t i = 0; i < w->n_ram; i++) {
+		if (n > 0 && w->ram[i].start <= w->ram[n - 1].end)
+			w->ram[n - 1].end = MAX(w->ram[n - 1].end, w->ram[i].end);
+		else
+			w->ram[n++] = w->ram[i];
 	}
-	return n;
+	w->n_ram = n;
+}
+
+/* pfn is RAM. Pages come in pfn order: the range of the last hit is tried first. */
+static bool ram_contains(struct kdump_writer *w, uint64_t pfn)
+{
+	size_t lo = 0, hi = w->n_ram;
+
+	if (w->ram_cursor < w->n_ram && w->ram[w->ram_cursor].start <= pfn &&
+	    pfn < w->ram[w->ram_cursor].end)
+		return true;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (w->ram[mid].end <= pfn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == w->n_ram || w->ram[lo].start > pfn)
+		return false;
+	w->ram_cursor = lo;
+	return true;
 }
 
 static int compression_flag(enum compression c, uint32_t *ret)
@@ -213,17 +254,18 @@ static int write_header_blocks(struct kdump_writer *w, const struct kdump_writer
 	memcpy(buf + KDUMP_BLOCK_SIZE, &sh, sizeof(sh));
 	if (p->notes_size > 0)
 		memcpy(buf + KDUMP_BLOCK_SIZE + SUB_HEADER_SIZE, p->notes, p->notes_size);
-	return pwrite_full(w->fd, buf, len, 0);
+	return sink_write(w->sink, buf, len, 0);
 }
 
-int kdump_writer_new(int fd, const struct kdump_writer_params *p, struct kdump_writer **ret)
+int kdump_writer_new_sink(struct sink *sink, const struct kdump_writer_params *p,
+			  struct kdump_writer **ret)
 {
 	_cleanup_kdump_writer_ struct kdump_writer *w = NULL;
 	uint64_t sub_blocks, bitmap_blocks;
 	uint32_t flag;
 	int r;
 
-	if (fd < 0 || !p || p->max_mapnr == 0 || p->dump_level < 0 || p->dump_level > 31)
+	if (!sink || !p || p->max_mapnr == 0 || p->dump_level < 0 || p->dump_level > 31)
 		return -EINVAL;
 	if (p->notes_size > 0 && !p->notes)
 		return -EINVAL;
@@ -241,18 +283,17 @@ int kdump_writer_new(int fd, const struct kdump_writer_params *p, struct kdump_w
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
-	w->fd = fd;
+	w->sink = sink;
 	w->compression_flag = flag;
 	w->max_mapnr = p->max_mapnr;
 	w->bitmap_len = bitmap_blocks / 2 * KDUMP_BLOCK_SIZE;
 	w->bitmap_offset = (1 + sub_blocks) * KDUMP_BLOCK_SIZE;
 	w->desc_offset = w->bitmap_offset + 2 * w->bitmap_len;
-	w->bitmap1 = calloc(1, w->bitmap_len);
-	w->bitmap2 = calloc(1, w->bitmap_len);
+	w->win = calloc(1, BITMAP_PIECE);
 	w->data = malloc(DATA_BUF_SIZE);
 	w->pending = malloc(PENDING_MAX * sizeof(*w->pending));
 	w->pending_pfn = malloc(PENDING_MAX * sizeof(*w->pending_pfn));
-	if (!w->bitmap1 || !w->bitmap2 || !w->data || !w->pending || !w->pending_pfn)
+	if (!w->win || !w->data || !w->pending || !w->pending_pfn)
 		return -ENOMEM;
 
 	memcpy(w->header.signature, "KDUMP   ", 8);
@@ -280,12 +321,32 @@ int kdump_writer_new(int fd, const struct kdump_writer_params *p, struct kdump_w
 	return 0;
 }
 
+int kdump_writer_new(int fd, const struct kdump_writer_params *p, struct kdump_writer **ret)
+{
+	_cleanup_sink_ struct sink *s = NULL;
+	struct kdump_writer *w;
+	int r;
+
+	if (fd < 0)
+		return -EINVAL;
+	r = sink_new_file(fd, &s);
+	if (r < 0)
+		return r;
+	r = kdump_writer_new_sink(s, p, &w);
+	if (r < 0)
+		return r;
+	w->own_sink = TAKE_PTR(s);
+	*ret = w;
+	return 0;
+}
+
 struct kdump_writer *kdump_writer_free(struct kdump_writer *w)
 {
 	if (!w)
 		return NULL;
-	free(w->bitmap1);
-	free(w->bitmap2);
+	sink_free(w->own_sink);
+	free(w->ram);
+	free(w->win);
 	free(w->data);
 	free(w->pending);
 	free(w->pending_pfn);
@@ -297,36 +358,80 @@ int kdump_writer_set_ram(struct kdump_writer *w, uint64_t pfn_start, uint64_t pf
 {
 	if (w->reserved || pfn_start > pfn_end || pfn_end > w->max_mapnr)
 		return -EINVAL;
-	bitmap_set_range(w->bitmap1, pfn_start, pfn_end);
+	if (pfn_start == pfn_end)
+		return 0;
+	if (w->n_ram == w->ram_cap) {
+		size_t cap = w->ram_cap ? w->ram_cap * 2 : 16;
+		struct pfn_range *grown = realloc(w->ram, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		w->ram = grown;
+		w->ram_cap = cap;
+	}
+	w->ram[w->n_ram++] = (struct pfn_range){ pfn_start, pfn_end };
 	return 0;
 }
 
-uint64_t kdump_writer_ram_pages(const struct kdump_writer *w)
+uint64_t kdump_writer_ram_pages(struct kdump_writer *w)
 {
-	return bitmap_count(w->bitmap1, w->bitmap_len);
+	uint64_t n = 0;
+
+	ram_normalize(w);
+	for (size_t i = 0; i < w->n_ram; i++)
+		n += w->ram[i].end - w->ram[i].start;
+	return n;
 }
 
-/*
- * Allocates [0, len) now, so that rewriting bitmap 2, descriptors and the
- * header later needs no free blocks. Only a full disk is an error here; a
- * file system without fallocate just gets the file extended.
- */
-static int preallocate(int fd, uint64_t len)
+/* Bitmap 1, a piece at a time, from the merged RAM ranges. */
+static int write_bitmap1(struct kdump_writer *w)
 {
-	struct stat st;
+	_cleanup_free_ uint8_t *piece = malloc(BITMAP_PIECE);
+	size_t i = 0;
+	int r;
 
-	if (fstat(fd, &st) < 0)
-		return negative_errno();
-	/* A block device is as big as it is; /dev/null takes anything. */
-	if (!S_ISREG(st.st_mode))
-		return 0;
-	if (fallocate(fd, 0, 0, (off_t)len) < 0) {
-		if (errno == ENOSPC || errno == EIO || errno == EFBIG)
-			return negative_errno();
-		log_debug_errno(errno, "kdump writer: fallocate failed, continuing without: %m");
+	if (!piece)
+		return -ENOMEM;
+	for (uint64_t off = 0; off < w->bitmap_len; off += BITMAP_PIECE) {
+		uint64_t len = MIN((uint64_t)BITMAP_PIECE, w->bitmap_len - off);
+		uint64_t first = off * 8, last = (off + len) * 8;
+		bool any = false;
+
+		memset(piece, 0, len);
+		while (i < w->n_ram && w->ram[i].end <= first)
+			i++;
+		for (size_t j = i; j < w->n_ram && w->ram[j].start < last; j++) {
+			bitmap_set_range(piece, MAX(w->ram[j].start, first) - first,
+					 MIN(w->ram[j].end, last) - first);
+			any = true;
+		}
+		/* A sparse file's holes are zeros already. */
+		if (!any && sink_reads_zeros(w->sink))
+			continue;
+		r = sink_write(w->sink, piece, len, w->bitmap_offset + off);
+		if (r < 0)
+			return r;
 	}
-	if (ftruncate(fd, (off_t)len) < 0)
-		return negative_errno();
+	return 0;
+}
+
+/* Bitmap 2 starts all zeros; only a device that held something needs them written. */
+static int clear_bitmap2(struct kdump_writer *w)
+{
+	_cleanup_free_ uint8_t *zeros = NULL;
+	int r;
+
+	if (sink_reads_zeros(w->sink))
+		return 0;
+	zeros = calloc(1, BITMAP_PIECE);
+	if (!zeros)
+		return -ENOMEM;
+	for (uint64_t off = 0; off < w->bitmap_len; off += BITMAP_PIECE) {
+		r = sink_write(w->sink, zeros, MIN((uint64_t)BITMAP_PIECE, w->bitmap_len - off),
+			       w->bitmap_offset + w->bitmap_len + off);
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }
 
@@ -338,20 +443,24 @@ int kdump_writer_reserve(struct kdump_writer *w, uint64_t max_pages, bool zero_p
 
 	if (w->reserved || max_pages > w->max_mapnr)
 		return -EINVAL;
+	ram_normalize(w);
 	w->max_pages = max_pages;
 	w->data_offset = w->desc_offset + max_pages * sizeof(struct disk_page_desc);
 	w->data_end = w->data_offset;
 	end = w->data_offset + (zero_page ? KDUMP_BLOCK_SIZE : 0);
 
-	r = preallocate(w->fd, end);
+	r = sink_reserve(w->sink, end);
 	if (r < 0)
 		return log_debug_errno(r, "kdump writer: cannot allocate %" PRIu64 " bytes: %m",
 				       end);
-	r = pwrite_full(w->fd, w->bitmap1, w->bitmap_len, (off_t)w->bitmap_offset);
+	r = write_bitmap1(w);
 	if (r < 0)
 		return log_debug_errno(r, "kdump writer: cannot write bitmap 1: %m");
+	r = clear_bitmap2(w);
+	if (r < 0)
+		return log_debug_errno(r, "kdump writer: cannot clear bitmap 2: %m");
 	if (zero_page) {
-		r = pwrite_full(w->fd, zeros, sizeof(zeros), (off_t)w->data_end);
+		r = sink_write(w->sink, zeros, sizeof(zeros), w->data_end);
 		if (r < 0)
 			return log_debug_errno(r, "kdump writer: cannot write the zero page: %m");
 		w->zero_offset = w->data_end;
@@ -362,9 +471,42 @@ int kdump_writer_reserve(struct kdump_writer *w, uint64_t max_pages, bool zero_p
 	return 0;
 }
 
+/* The window's bytes set since the last write, to the file. */
+static int window_write(struct kdump_writer *w)
+{
+	int r;
+
+	if (w->dirty_hi <= w->dirty_lo)
+		return 0;
+	r = sink_write(w->sink, w->win + w->dirty_lo, w->dirty_hi - w->dirty_lo,
+		       w->bitmap_offset + w->bitmap_len + w->win_start + w->dirty_lo);
+	w->dirty_lo = w->dirty_hi = 0;
+	return r;
+}
+
+/* Sets pfn's bit in bitmap 2; pfns come in increasing order. */
+static int bitmap2_set(struct kdump_writer *w, uint64_t pfn)
+{
+	uint64_t byte = pfn >> 3;
+	int r;
+
+	if (byte >= w->win_start + BITMAP_PIECE) {
+		r = window_write(w);
+		if (r < 0)
+			return r;
+		memset(w->win, 0, BITMAP_PIECE);
+		w->win_start = byte - byte % BITMAP_PIECE;
+	}
+	byte -= w->win_start;
+	w->win[byte] |= 1U << (pfn & 7);
+	if (w->dirty_hi == 0)
+		w->dirty_lo = byte;
+	w->dirty_hi = byte + 1;
+	return 0;
+}
+
 static int writer_flush(struct kdump_writer *w)
 {
-	uint64_t lo, hi;
 	int r;
 
 	if (w->error)
@@ -374,30 +516,28 @@ static int writer_flush(struct kdump_writer *w)
 
 	/* Data before descriptors: a descriptor never points at bytes not yet written. */
 	if (w->data_len > 0) {
-		r = pwrite_full(w->fd, w->data, w->data_len, (off_t)w->data_end);
+		r = sink_write(w->sink, w->data, w->data_len, w->data_end);
 		if (r < 0)
 			return writer_fail(w, r);
 		w->data_end += w->data_len;
 		w->data_len = 0;
 	}
-	r = pwrite_full(w->fd, w->pending, w->n_pending * sizeof(*w->pending),
-			(off_t)(w->desc_offset + w->committed * sizeof(*w->pending)));
+	r = sink_write(w->sink, w->pending, w->n_pending * sizeof(*w->pending),
+		       w->desc_offset + w->committed * sizeof(*w->pending));
 	if (r < 0)
 		return writer_fail(w, r);
 
+	/* The new bits, so that a file cut short here is readable up to this point. */
 	for (size_t i = 0; i < w->n_pending; i++) {
-		bit_set(w->bitmap2, w->pending_pfn[i]);
+		r = bitmap2_set(w, w->pending_pfn[i]);
+		if (r < 0)
+			return writer_fail(w, r);
+		w->committed++;
 		if (w->zero_page && (uint64_t)w->pending[i].offset == w->zero_offset)
 			w->pages_zero++;
 	}
-	w->committed += w->n_pending;
-	lo = w->pending_pfn[0] >> 3;
-	hi = (w->pending_pfn[w->n_pending - 1] >> 3) + 1;
 	w->n_pending = 0;
-
-	/* The new bits, so that a file cut short here is readable up to this point. */
-	r = pwrite_full(w->fd, w->bitmap2 + lo, hi - lo,
-			(off_t)(w->bitmap_offset + w->bitmap_len + lo));
+	r = window_write(w);
 	if (r < 0)
 		return writer_fail(w, r);
 	return 0;
@@ -409,7 +549,7 @@ static int writer_check_add(struct kdump_writer *w, uint64_t pfn)
 		return -EINVAL;
 	if (w->error)
 		return w->error;
-	if (pfn < w->next_pfn || pfn >= w->max_mapnr || !bit_test(w->bitmap1, pfn))
+	if (pfn < w->next_pfn || pfn >= w->max_mapnr || !ram_contains(w, pfn))
 		return -EINVAL;
 	if (w->committed + w->n_pending >= w->max_pages)
 		return -E2BIG;
@@ -479,23 +619,19 @@ int kdump_writer_finish(struct kdump_writer *w, bool incomplete)
 	if (!w->reserved || w->finished)
 		return -EINVAL;
 	w->finished = true;
+	/* Every committed bit is in the file once the last flush is. */
 	(void)writer_flush(w);
-
-	r = pwrite_full(w->fd, w->bitmap2, w->bitmap_len,
-			(off_t)(w->bitmap_offset + w->bitmap_len));
-	if (r < 0)
-		writer_fail(w, r);
 
 	w->header.status = w->compression_flag;
 	if (incomplete || w->error)
 		w->header.status |= KDUMP_STATUS_INCOMPLETE;
-	r = pwrite_full(w->fd, &w->header, sizeof(w->header), 0);
+	r = sink_write(w->sink, &w->header, sizeof(w->header), 0);
 	if (r < 0)
 		other = log_debug_errno(r, "kdump writer: cannot write the final header: %m");
 
-	/* The crash kernel reboots right after: the dump must be on the disk. */
-	if (fdatasync(w->fd) < 0 && errno != EINVAL && errno != EROFS && !other)
-		other = log_debug_errno(errno, "kdump writer: fdatasync failed: %m");
+	r = sink_finish(w->sink);
+	if (r < 0 && !other)
+		other = log_debug_errno(r, "kdump writer: cannot finish the output: %m");
 	return w->error ? w->error : other;
 }
 

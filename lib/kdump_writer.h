@@ -12,14 +12,15 @@
  *	kdump_writer_reserve()    bitmap 1, the descriptor area, the zero page
  *	kdump_writer_add_page()   in strictly increasing pfn order
  *	kdump_writer_add_zero_page()
- *	kdump_writer_finish()     bitmap 2, final header status, fdatasync
+ *	kdump_writer_finish()     last bitmap-2 bits, final header status, fdatasync
  *
  * Compression is separate from writing: each compressing thread owns a
  * kdump_compressor and fills struct kdump_page values; one thread hands them
  * to the writer in pfn order. The writer only copies bytes.
  *
  * Until kdump_writer_finish() succeeds the header says INCOMPLETE, and every
- * buffer flush also writes the bitmap-2 bits of the pages it committed, so a
+ * buffer flush also writes the bitmap-2 bits of the pages it committed (the
+ * only time bitmap 2 is written: the writer holds a small window of it), so a
  * file cut short by a power loss or a dying collector reads as an INCOMPLETE
  * dump of the pages written so far. A page counts in bitmap 2 only once its
  * data and its descriptor are both in the file: pages never written are
@@ -29,6 +30,7 @@
 #pragma once
 
 #include "settings.h"
+#include "sink.h"
 #include "util.h"
 
 #define KDUMP_BLOCK_SIZE 4096U
@@ -91,6 +93,9 @@ struct kdump_writer;
  * -EINVAL: bad parameters; -EOPNOTSUPP: a compression other than none/zstd.
  */
 int kdump_writer_new(int fd, const struct kdump_writer_params *p, struct kdump_writer **ret);
+/* The same into a sink (a file, or the flattened stream); the sink stays the caller's. */
+int kdump_writer_new_sink(struct sink *s, const struct kdump_writer_params *p,
+			  struct kdump_writer **ret);
 struct kdump_writer *kdump_writer_free(struct kdump_writer *w);
 static inline void kdump_writer_freep(struct kdump_writer **w)
 {
@@ -98,10 +103,14 @@ static inline void kdump_writer_freep(struct kdump_writer **w)
 }
 #define _cleanup_kdump_writer_ _cleanup_(kdump_writer_freep)
 
-/* Marks pfns [pfn_start, pfn_end) as RAM (bitmap 1); before kdump_writer_reserve(). */
+/*
+ * Marks pfns [pfn_start, pfn_end) as RAM (bitmap 1); before
+ * kdump_writer_reserve(). The writer keeps the ranges, not a bitmap: its
+ * memory does not grow with the RAM size.
+ */
 int kdump_writer_set_ram(struct kdump_writer *w, uint64_t pfn_start, uint64_t pfn_end);
 /* Pages marked as RAM so far. */
-uint64_t kdump_writer_ram_pages(const struct kdump_writer *w);
+uint64_t kdump_writer_ram_pages(struct kdump_writer *w);
 
 /*
  * Fixes the layout for at most max_pages stored pages, writes bitmap 1 and,

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "page-source.h"
+#include "log.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+struct page_source {
+	struct dump *dump;
+	int fd;
+	uint64_t file_size;
+	bool elf;
+	const struct dump_segment *seg;
+	size_t n_seg;
+	atomic_bool mmap_ok;
+	/* The dump reader keeps state (a segment hint, caches): one caller at a time. */
+	pthread_mutex_t reader_lock;
+	atomic_uint_fast64_t n_mapped, n_read;
+};
+
+struct page_reader {
+	struct page_source *src;
+	struct dump *own;
+	void *map;
+	size_t map_len;
+	uint8_t *buf; /* PAGE_SOURCE_MAX_PAGES pages, allocated when first needed */
+	size_t hint; /* segment index of the last chunk */
+};
+
+int page_source_new(struct dump *d, bool no_mmap, struct page_source **ret)
+{
+	struct page_source *s;
+	struct stat st;
+
+	if (fstat(dump_fd(d), &st) < 0)
+		return negative_errno();
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->dump = d;
+	s->fd = dump_fd(d);
+	s->file_size = (uint64_t)st.st_size;
+	s->elf = dump_get_format(d) == DUMP_FORMAT_ELF;
+	s->seg = dump_segments(d, &s->n_seg);
+	atomic_init(&s->mmap_ok, !no_mmap && s->elf);
+	atomic_init(&s->n_mapped, 0);
+	atomic_init(&s->n_read, 0);
+	pthread_mutex_init(&s->reader_lock, NULL);
+	*ret = s;
+	return 0;
+}
+
+struct page_source *page_source_free(struct page_source *s)
+{
+	if (!s)
+		return NULL;
+	pthread_mutex_destroy(&s->reader_lock);
+	free(s);
+	return NULL;
+}
+
+void page_source_stats(struct page_source *s, uint64_t *ret_mapped, uint64_t *ret_read)
+{
+	*ret_mapped = atomic_load(&s->n_mapped);
+	*ret_read = atomic_load(&s->n_read);
+}
+
+int page_reader_new(struct page_source *s, struct dump *own, struct page_reader **ret)
+{
+	struct page_reader *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return -ENOMEM;
+	r->src = s;
+	r->own = own;
+	*ret = r;
+	return 0;
+}
+
+void page_reader_release(struct page_reader *r)
+{
+	if (r->map) {
+		munmap(r->map, r->map_len);
+		r->map = NULL;
+	}
+}
+
+struct page_reader *page_reader_free(struct page_reader *r)
+{
+	if (!r)
+		return NULL;
+	page_reader_release(r);
+	free(r->buf);
+	free(r);
+	return NULL;
+}
+
+static bool seg_holds(const struct page_source *s, const struct dump_segment *g, uint64_t paddr,
+		      uint64_t len)
+{
+	uint64_t rel = paddr - g->phys_start;
+
+	return paddr >= g->phys_start && rel < g->file_size && len <= g->file_size - rel &&
+	       g->file_offset + rel + len <= s->file_size;
+}
+
+/* A PT_LOAD whose bytes in the file hold all of [paddr, paddr + len), or NULL. */
+static const struct dump_segment *segment_for(struct page_reader *r, uint64_t paddr, uint64_t len)
+{
+	const struct page_source *s = r->src;
+	size_t lo = 0, hi = s->n_seg;
+
+	if (r->hint < s->n_seg && seg_holds(s, &s->seg[r->hint], paddr, len))
+		return &s->seg[r->hint];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->seg[mid].phys_start <= paddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* Overlapping PT_LOADs (the kernel image inside System RAM): look further back. */
+	while (lo > 0)
+		if (seg_holds(s, &s->seg[--lo], paddr, len)) {
+			r->hint = lo;
+			return &s->seg[lo];
+		}
+	return NULL;
+}
+
+static int ensure_buf(struct page_reader *r)
+{
+	if (!r->buf) {
+		r->buf = malloc(PAGE_SOURCE_MAX_PAGES * DUMP_PAGE_SIZE);
+		if (!r->buf)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Through the dump reader: a run at once, else page by page; pages it cannot read are marked. */
+static void read_slow(struct page_reader *r, uint64_t pfn, uint32_t first, uint32_t end,
+		      uint64_t *unreadable, uint64_t *absent)
+{
+	struct page_source *s = r->src;
+	struct dump *d = r->own ? r->own : s->dump;
+	uint8_t *out = r->buf + (size_t)first * DUMP_PAGE_SIZE;
+	int k;
+
+	if (!r->own)
+		pthread_mutex_lock(&s->reader_lock);
+	k = dump_read_phys(d, (pfn + first) * DUMP_PAGE_SIZE, out,
+			   (size_t)(end - first) * DUMP_PAGE_SIZE);
+	for (uint32_t i = first; k < 0 && i < end; i++) {
+		int e = dump_read_phys(d, (pfn + i) * DUMP_PAGE_SIZE,
+				       r->buf + (size_t)i * DUMP_PAGE_SIZE, DUMP_PAGE_SIZE);
+
+		if (e == -ENOENT)
+			pagebit_set(absent, i);
+		else if (e < 0)
+			pagebit_set(unreadable, i);
+	}
+	if (!r->own)
+		pthread_mutex_unlock(&s->reader_lock);
+}
+
+/* One run of wanted pages into the buffer: pread when one PT_LOAD holds it, else the reader. */
+static int read_run(struct page_reader *r, uint64_t pfn, uint32_t first, uint32_t end,
+		    uint64_t *unreadable, uint64_t *absent)
+{
+	struct page_source *s = r->src;
+	uint64_t paddr = (pfn + first) * DUMP_PAGE_SIZE, len = (end - first) * DUMP_PAGE_SIZE;
+	const struct dump_segment *g = s->elf ? segment_for(r, paddr, len) : NULL;
+	size_t got = 0;
+
+	atomic_fetch_add(&s->n_read, 1);
+	if (g &&
+	    pread_full(s->fd, r->buf + (size_t)first * DUMP_PAGE_SIZE, len,
+		       (off_t)(g->file_offset + paddr - g->phys_start), &got) >= 0 &&
+	    got == len)
+		return 0;
+	read_slow(r, pfn, first, end, unreadable, absent);
+	return 0;
+}
+
+static bool try_map(struct page_reader *r, uint64_t pfn, uint32_t n, const uint64_t *want,
+		    const uint8_t **ret_base)
+{
+	struct page_source *s = r->src;
+	uint64_t paddr = pfn * DUMP_PAGE_SIZE, len = (uint64_t)n * DUMP_PAGE_SIZE, off;
+	const struct dump_segment *g;
+	unsigned wanted = 0;
+	void *p;
+
+	if (!atomic_load(&s->mmap_ok))
+		return false;
+	g = segment_for(r, paddr, len);
+	if (!g)
+		return false;
+	off = g->file_offset + paddr - g->phys_start;
+	if (off % DUMP_PAGE_SIZE)
+		return false;
+	if (want)
+		for (uint32_t w = 0; w < PAGE_BITMAP_WORDS(n); w++)
+			wanted += __builtin_popcountll(want[w]);
+	/* Faulting every page in one go is cheaper, unless most of them will not be looked at. */
+	p = mmap(NULL, len, PROT_READ, MAP_PRIVATE | (!want || wanted * 2 > n ? MAP_POPULATE : 0),
+		 s->fd, (off_t)off);
+	if (p == MAP_FAILED) {
+		if (atomic_exchange(&s->mmap_ok, false))
+			log_debug_errno(errno, "mmap of the vmcore failed, reading it instead: %m");
+		return false;
+	}
+	atomic_fetch_add(&s->n_mapped, 1);
+	r->map = p;
+	r->map_len = len;
+	*ret_base = p;
+	return true;
+}
+
+int page_reader_get(struct page_reader *r, uint64_t pfn, uint32_t n, const uint64_t *want,
+		    uint64_t *unreadable, uint64_t *absent, const uint8_t **ret_base)
+{
+	int k;
+
+	if (n == 0 || n > PAGE_SOURCE_MAX_PAGES)
+		return -EINVAL;
+	page_reader_release(r);
+	memset(unreadable, 0, PAGE_BITMAP_WORDS(n) * sizeof(uint64_t));
+	memset(absent, 0, PAGE_BITMAP_WORDS(n) * sizeof(uint64_t));
+	if (try_map(r, pfn, n, want, ret_base))
+		return 0;
+
+	k = ensure_buf(r);
+	if (k < 0)
+		return k;
+	for (uint32_t i = 0; i < n;) {
+		uint32_t end;
+
+		if (want && !pagebit_test(want, i)) {
+			i++;
+			continue;
+		}
+		for (end = i + 1; end < n && (!want || pagebit_test(want, end)); end++)
+			;
+		k = read_run(r, pfn, i, end, unreadable, absent);
+		if (k < 0)
+			return k;
+		i = end;
+	}
+	*ret_base = r->buf;
+	return 0;
+}
