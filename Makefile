@@ -86,7 +86,7 @@ LIB_A := $(OBJ)/libcrashcap.a
 # The static collector gets its own objects: no sanitizers in a static /init.
 COLLECT_OBJ := $(OUT)/obj-static
 # Dump analysis (libbpf) never runs in the crash kernel: not in the collector.
-COLLECT_LIB_SRCS := $(filter-out lib/btf-dump.c lib/analyze-%.c,$(LIB_SRCS))
+COLLECT_LIB_SRCS := $(filter-out lib/btf-dump.c lib/analyze%.c,$(LIB_SRCS))
 COLLECT_OBJS := $(patsubst %.c,$(COLLECT_OBJ)/%.o,$(COLLECT_LIB_SRCS) $(COLLECTOR_SRCS) $(COLLECTOR_MAIN))
 
 PROGRAMS := $(OUT)/crashcapctl $(OUT)/crashcapd $(OUT)/crashcap-collect

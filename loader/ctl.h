@@ -25,3 +25,4 @@ int verb_load(int argc, char *argv[], const struct ctl_context *ctx);
 int verb_unload(int argc, char *argv[], const struct ctl_context *ctx);
 int verb_status(int argc, char *argv[], const struct ctl_context *ctx);
 int verb_rebuild(int argc, char *argv[], const struct ctl_context *ctx);
+int verb_analyze(int argc, char *argv[], const struct ctl_context *ctx);
