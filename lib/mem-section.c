@@ -21,24 +21,39 @@
 #define KERNEL_HALF 0xff00000000000000ULL
 /* A compound page spans at most 1 GiB: eight 128 MiB sections. */
 #define HEAD_SEARCH_SECTIONS 16
+/* Sections read at most: 512 TiB of RAM in 128 MiB sections. */
+#define MAX_SECTIONS (1ULL << 22)
+/* Flat SPARSEMEM: sections read at once. */
+#define WALK_BLOCK_SECTIONS 256
 /* Page-table walks per read: at most this many 4 KiB pages of struct page at once. */
 #define READ_WINDOW_PAGES 64
 
+/* A present section: its number and section_mem_map without flags. */
+struct section {
+	uint64_t nr;
+	uint64_t coded;
+};
+
 struct mem_sections {
-	uint64_t *coded; /* per section: section_mem_map without flags; 0 = no memory map */
-	size_t n_sections;
+	struct section *sections; /* sorted by nr */
 	size_t n_present;
 	unsigned pfn_shift; /* log2 of pages per section */
+	uint64_t nr_max; /* NR_MEM_SECTIONS */
 	size_t page_size; /* SIZE(page) */
 	bool linear;
 	uint64_t linear_base;
+};
+
+/* Sections [first, end) that RAM covers. */
+struct span {
+	uint64_t first, end;
 };
 
 struct mem_sections *mem_sections_free(struct mem_sections *ms)
 {
 	if (!ms)
 		return NULL;
-	free(ms->coded);
+	free(ms->sections);
 	free(ms);
 	return NULL;
 }
@@ -90,6 +105,8 @@ static int read_layout(const struct vmcoreinfo *vi, struct mem_sections *ms, str
 		return -EINVAL;
 	}
 	ms->pfn_shift = section_bits - DUMP_PAGE_SHIFT;
+	ms->nr_max = physmem_bits - section_bits >= 63 ? UINT64_MAX :
+							 1ULL << (physmem_bits - section_bits);
 
 	/*
 	 * SPARSEMEM_EXTREME: LENGTH is the number of roots, each a page of
@@ -110,68 +127,146 @@ static bool is_kernel_addr(uint64_t addr)
 	return addr >= KERNEL_HALF;
 }
 
-/* Fills ms->coded from the root array at roots_addr; returns present sections or < 0. */
-static int walk(struct dump *d, const struct layout *l, uint64_t roots_addr,
-		struct mem_sections *ms)
+/*
+ * The sections the dump's RAM lies in, merged and sorted. Only those are
+ * read: a vmcore whose PT_LOADs claim memory at absurd addresses costs
+ * nothing but a refusal.
+ */
+static int ram_spans(struct dump *d, const struct mem_sections *ms, struct span **ret,
+		     size_t *ret_n)
 {
-	_cleanup_free_ uint64_t *roots = NULL;
-	_cleanup_free_ uint8_t *block = NULL;
-	uint64_t per_root = l->sections_per_root;
-	size_t n_roots = DIV_ROUND_UP(ms->n_sections, per_root), present = 0;
-	int r;
+	size_t n_seg, n = 0;
+	const struct dump_segment *seg = dump_segments(d, &n_seg);
+	_cleanup_free_ struct span *spans = calloc(MAX(n_seg, 1U), sizeof(*spans));
+	uint64_t total = 0;
 
-	memset(ms->coded, 0, ms->n_sections * sizeof(*ms->coded));
-	block = malloc(per_root * l->ms_size);
-	if (!block)
+	if (!spans)
 		return -ENOMEM;
-	if (l->extreme) {
-		roots = calloc(n_roots, sizeof(*roots));
-		if (!roots)
-			return -ENOMEM;
-		r = dump_read_virt(d, roots_addr, roots, n_roots * sizeof(*roots));
-		if (r < 0)
-			return log_debug_errno(r, "mem_section roots at 0x%" PRIx64 ": %m",
-					       roots_addr);
-	}
-	for (size_t root = 0; root < n_roots; root++) {
-		uint64_t addr = l->extreme ? roots[root] : roots_addr + root * l->ms_size;
+	for (size_t i = 0; i < n_seg; i++) {
+		uint64_t first, end;
 
-		if (addr == 0)
-			continue; /* no memory in these sections */
-		if (!is_kernel_addr(addr))
-			return -EINVAL;
-		r = dump_read_virt(d, addr, block, per_root * l->ms_size);
-		if (r < 0)
-			return log_debug_errno(r, "mem_section root %zu at 0x%" PRIx64 ": %m", root,
-					       addr);
-		for (size_t i = 0; i < per_root; i++) {
-			size_t nr = root * per_root + i;
-			uint64_t map, start_pfn;
-
-			if (nr >= ms->n_sections)
-				break;
-			memcpy(&map, block + i * l->ms_size + l->map_offset, sizeof(map));
-			if (!(map & SECTION_MARKED_PRESENT))
-				continue;
-			/* sparse_encode_mem_map: the map less the section's first pfn */
-			map &= SECTION_MAP_MASK;
-			start_pfn = (uint64_t)nr << ms->pfn_shift;
-			if (!is_kernel_addr(map + start_pfn * ms->page_size))
-				return -EINVAL;
-			ms->coded[nr] = map;
-			present++;
-		}
+		if (seg[i].mem_size == 0)
+			continue;
+		first = seg[i].phys_start >> DUMP_PAGE_SHIFT >> ms->pfn_shift;
+		end = ((seg[i].phys_start + seg[i].mem_size - 1) >> DUMP_PAGE_SHIFT >>
+		       ms->pfn_shift) +
+		      1;
+		end = MIN(end, ms->nr_max);
+		if (first >= end)
+			continue;
+		/* segments come sorted by start */
+		if (n > 0 && first <= spans[n - 1].end)
+			spans[n - 1].end = MAX(spans[n - 1].end, end);
+		else
+			spans[n++] = (struct span){ first, end };
 	}
-	return (int)MIN(present, (size_t)INT32_MAX);
+	for (size_t i = 0; i < n; i++)
+		total += spans[i].end - spans[i].first;
+	if (total > MAX_SECTIONS)
+		return -E2BIG;
+	*ret = TAKE_PTR(spans);
+	*ret_n = n;
+	return 0;
 }
 
-int mem_sections_load(struct dump *d, uint64_t max_pfn, struct mem_sections **ret,
-		      const char **ret_why)
+static int add_section(struct mem_sections *ms, size_t *cap, uint64_t nr, uint64_t map)
+{
+	if (!(map & SECTION_MARKED_PRESENT))
+		return 0;
+	/* sparse_encode_mem_map: the map less the section's first pfn */
+	map &= SECTION_MAP_MASK;
+	if (!is_kernel_addr(map + (nr << ms->pfn_shift) * ms->page_size))
+		return -EINVAL;
+	if (ms->n_present == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+		struct section *grown = realloc(ms->sections, c * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		ms->sections = grown;
+		*cap = c;
+	}
+	ms->sections[ms->n_present++] = (struct section){ nr, map };
+	return 0;
+}
+
+/* Reads the sections of spans from the table at table_addr; returns present sections or < 0. */
+static int walk(struct dump *d, const struct layout *l, uint64_t table_addr,
+		const struct span *spans, size_t n_spans, struct mem_sections *ms)
+{
+	_cleanup_free_ uint8_t *block = NULL;
+	uint64_t per_root = l->sections_per_root, root_read = UINT64_MAX, root_addr = 0;
+	size_t cap = 0;
+	int r;
+
+	free(ms->sections);
+	ms->sections = NULL;
+	ms->n_present = 0;
+	block = malloc(WALK_BLOCK_SECTIONS * l->ms_size);
+	if (!block)
+		return -ENOMEM;
+	for (size_t s = 0; s < n_spans; s++)
+		for (uint64_t nr = spans[s].first; nr < spans[s].end;) {
+			uint64_t root = nr / per_root, first, n, addr;
+
+			if (l->extreme) {
+				/* one root: a page of sections, or none */
+				first = root * per_root;
+				n = per_root;
+				if (root != root_read) {
+					r = dump_read_virt(d, table_addr + root * 8, &root_addr, 8);
+					if (r < 0)
+						return log_debug_errno(r,
+								       "mem_section root %" PRIu64
+								       ": %m",
+								       root);
+					if (root_addr && !is_kernel_addr(root_addr))
+						return -EINVAL;
+					root_read = root;
+					if (root_addr) {
+						r = dump_read_virt(d, root_addr, block,
+								   n * l->ms_size);
+						if (r < 0)
+							return log_debug_errno(
+								r,
+								"mem_section root at 0x%" PRIx64
+								": %m",
+								root_addr);
+					}
+				}
+				if (!root_addr) {
+					nr = first + per_root;
+					continue;
+				}
+			} else {
+				first = nr;
+				n = MIN((uint64_t)WALK_BLOCK_SECTIONS, spans[s].end - nr);
+				addr = table_addr + nr * l->ms_size;
+				r = dump_read_virt(d, addr, block, n * l->ms_size);
+				if (r < 0)
+					return log_debug_errno(
+						r, "mem_section at 0x%" PRIx64 ": %m", addr);
+			}
+			for (; nr < spans[s].end && nr < first + n; nr++) {
+				uint64_t map;
+
+				memcpy(&map, block + (nr - first) * l->ms_size + l->map_offset, 8);
+				r = add_section(ms, &cap, nr, map);
+				if (r < 0)
+					return r;
+			}
+		}
+	return (int)MIN(ms->n_present, (size_t)INT32_MAX);
+}
+
+int mem_sections_load(struct dump *d, struct mem_sections **ret, const char **ret_why)
 {
 	_cleanup_mem_sections_ struct mem_sections *ms = NULL;
+	_cleanup_free_ struct span *spans = NULL;
 	const struct vmcoreinfo *vi = dump_vmcoreinfo(d);
 	const char *why = NULL;
 	struct layout l = {};
+	size_t n_spans = 0;
 	uint64_t ptr;
 	int r;
 
@@ -187,24 +282,27 @@ int mem_sections_load(struct dump *d, uint64_t max_pfn, struct mem_sections **re
 		*ret_why = why;
 		return r;
 	}
-	ms->n_sections = DIV_ROUND_UP(max_pfn, 1ULL << ms->pfn_shift);
-	if (ms->n_sections == 0) {
+	r = ram_spans(d, ms, &spans, &n_spans);
+	if (r == -E2BIG) {
+		*ret_why = "the dump's memory is too large or too scattered for mem_section";
+		return r;
+	}
+	if (r < 0)
+		return r;
+	if (n_spans == 0) {
 		*ret_why = "the dump describes no memory";
 		return -ENODATA;
 	}
-	ms->coded = calloc(ms->n_sections, sizeof(*ms->coded));
-	if (!ms->coded)
-		return -ENOMEM;
 
 	/*
 	 * VMCOREINFO names the root array itself since 4.15; some older
 	 * kernels wrote the address of the pointer to it. Try both, as
 	 * makedumpfile does.
 	 */
-	r = walk(d, &l, l.symbol, ms);
+	r = walk(d, &l, l.symbol, spans, n_spans, ms);
 	if (r <= 0 && r != -ENOMEM && l.extreme && dump_read_virt(d, l.symbol, &ptr, 8) >= 0 &&
 	    is_kernel_addr(ptr))
-		r = walk(d, &l, ptr, ms);
+		r = walk(d, &l, ptr, spans, n_spans, ms);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0) {
@@ -215,19 +313,14 @@ int mem_sections_load(struct dump *d, uint64_t max_pfn, struct mem_sections **re
 		*ret_why = "mem_section holds no present section with a memory map";
 		return -ENODATA;
 	}
-	ms->n_present = r;
 	ms->linear = true;
-	for (size_t i = 0; i < ms->n_sections; i++) {
-		if (!ms->coded[i])
-			continue;
-		if (!ms->linear_base)
-			ms->linear_base = ms->coded[i];
-		else if (ms->coded[i] != ms->linear_base)
+	ms->linear_base = ms->sections[0].coded;
+	for (size_t i = 1; i < ms->n_present; i++)
+		if (ms->sections[i].coded != ms->linear_base)
 			ms->linear = false;
-	}
-	log_debug("mem_section: %zu of %zu sections present, %s, struct page %zu bytes%s",
-		  ms->n_present, ms->n_sections, l.extreme ? "SPARSEMEM_EXTREME" : "SPARSEMEM",
-		  ms->page_size, ms->linear ? ", one vmemmap" : "");
+	log_debug("mem_section: %zu sections present, %s, struct page %zu bytes%s", ms->n_present,
+		  l.extreme ? "SPARSEMEM_EXTREME" : "SPARSEMEM", ms->page_size,
+		  ms->linear ? ", one vmemmap" : "");
 	*ret = TAKE_PTR(ms);
 	return 0;
 }
@@ -254,31 +347,53 @@ bool mem_sections_linear(const struct mem_sections *ms, uint64_t *ret_base)
 	return ms->linear;
 }
 
+/* Index of the last present section numbered nr or below; -1 when none. */
+static ssize_t find_at_or_below(const struct mem_sections *ms, uint64_t nr)
+{
+	size_t lo = 0, hi = ms->n_present;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ms->sections[mid].nr <= nr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (ssize_t)lo - 1;
+}
+
+static const struct section *find(const struct mem_sections *ms, uint64_t nr)
+{
+	ssize_t i = find_at_or_below(ms, nr);
+
+	return i >= 0 && ms->sections[i].nr == nr ? &ms->sections[i] : NULL;
+}
+
 int mem_sections_page_addr(const struct mem_sections *ms, uint64_t pfn, uint64_t *ret)
 {
-	uint64_t nr = pfn >> ms->pfn_shift;
+	const struct section *s = find(ms, pfn >> ms->pfn_shift);
 
-	if (nr >= ms->n_sections || !ms->coded[nr])
+	if (!s)
 		return -ENOENT;
-	*ret = ms->coded[nr] + pfn * ms->page_size;
+	*ret = s->coded + pfn * ms->page_size;
 	return 0;
 }
 
 int mem_sections_addr_to_pfn(const struct mem_sections *ms, uint64_t addr, uint64_t near_pfn,
 			     uint64_t *ret_pfn)
 {
-	uint64_t nr = near_pfn >> ms->pfn_shift;
+	uint64_t near = near_pfn >> ms->pfn_shift;
 
-	for (unsigned i = 0; i < HEAD_SEARCH_SECTIONS && i <= nr; i++) {
-		uint64_t s = nr - i, off, pfn;
+	for (ssize_t i = find_at_or_below(ms, near);
+	     i >= 0 && near - ms->sections[i].nr < HEAD_SEARCH_SECTIONS; i--) {
+		const struct section *s = &ms->sections[i];
+		uint64_t off = addr - s->coded, pfn;
 
-		if (s >= ms->n_sections || !ms->coded[s])
-			continue;
-		off = addr - ms->coded[s];
 		if (off % ms->page_size)
 			continue;
 		pfn = off / ms->page_size;
-		if (pfn >> ms->pfn_shift == s) {
+		if (pfn >> ms->pfn_shift == s->nr) {
 			*ret_pfn = pfn;
 			return 0;
 		}
@@ -373,30 +488,31 @@ size_t mem_sections_read(struct dump *d, const struct mem_sections *ms, uint64_t
 	size_t got = 0;
 
 	for (size_t done = 0; done < n;) {
-		uint64_t p = pfn + done, addr;
-		/* a run ends where the section ends, unless all sections share one vmemmap */
-		uint64_t section_end = ((p >> ms->pfn_shift) + 1) << ms->pfn_shift;
-		size_t m = ms->linear ? n - done :
-					(size_t)MIN((uint64_t)(n - done), section_end - p);
+		uint64_t p = pfn + done, nr = p >> ms->pfn_shift, addr;
+		ssize_t i = find_at_or_below(ms, nr);
+		/* a run ends where its section ends, unless all sections share one vmemmap */
+		uint64_t end = (nr + 1) << ms->pfn_shift;
+		size_t m;
 
-		if (mem_sections_page_addr(ms, p, &addr) < 0) {
+		if (i < 0 || ms->sections[i].nr != nr) {
 			/* no memory map here: up to the next section */
-			m = (size_t)MIN((uint64_t)(n - done), section_end - p);
+			m = (size_t)MIN((uint64_t)(n - done), end - p);
 			memset(out + done * ms->page_size, 0, m * ms->page_size);
 			memset(ret_ok + done, 0, m * sizeof(*ret_ok));
-		} else {
-			if (ms->linear) {
-				/* up to the next section without a memory map */
-				uint64_t end = p + m, s = p >> ms->pfn_shift;
-
-				while (((s + 1) << ms->pfn_shift) < end && s + 1 < ms->n_sections &&
-				       ms->coded[s + 1])
-					s++;
-				m = (size_t)MIN(end, (s + 1) << ms->pfn_shift) - p;
-			}
-			got += read_run(d, ms->page_size, addr, m, out + done * ms->page_size,
-					ret_ok + done);
+			done += m;
+			continue;
 		}
+		if (ms->linear)
+			/* through the following sections while they are present */
+			for (size_t j = i + 1;
+			     j < ms->n_present && ms->sections[j].nr == nr + (j - i) &&
+			     end - p < n - done;
+			     j++)
+				end = (ms->sections[j].nr + 1) << ms->pfn_shift;
+		m = (size_t)MIN((uint64_t)(n - done), end - p);
+		addr = ms->sections[i].coded + p * ms->page_size;
+		got += read_run(d, ms->page_size, addr, m, out + done * ms->page_size,
+				ret_ok + done);
 		done += m;
 	}
 	return got;

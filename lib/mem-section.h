@@ -16,13 +16,13 @@
 struct mem_sections;
 
 /*
- * Reads mem_section for pfns below max_pfn. On failure returns a negative
- * errno and sets *ret_why to a one-line reason: -ENOENT a VMCOREINFO entry
- * is missing, -EINVAL one is implausible, -EIO mem_section cannot be read,
- * -ENODATA no section holds a memory map.
+ * Reads the mem_section entries of the sections d's RAM (its segments)
+ * lies in. On failure returns a negative errno and sets *ret_why to a
+ * one-line reason: -ENOENT a VMCOREINFO entry is missing, -EINVAL one is
+ * implausible, -E2BIG the segments span too many sections, -EIO
+ * mem_section cannot be read, -ENODATA no section holds a memory map.
  */
-int mem_sections_load(struct dump *d, uint64_t max_pfn, struct mem_sections **ret,
-		      const char **ret_why);
+int mem_sections_load(struct dump *d, struct mem_sections **ret, const char **ret_why);
 struct mem_sections *mem_sections_free(struct mem_sections *ms);
 static inline void mem_sections_freep(struct mem_sections **ms)
 {

@@ -119,7 +119,7 @@ int page_filter_new(struct dump *d, int dump_level, struct page_filter **ret,
 	if (r >= 0) {
 		const char *why_ms = NULL;
 
-		r = mem_sections_load(d, dump_max_pfn(d), &f->ms, &why_ms);
+		r = mem_sections_load(d, &f->ms, &why_ms);
 		if (r == -ENOMEM)
 			return r;
 		if (r < 0)

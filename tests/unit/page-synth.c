@@ -465,12 +465,15 @@ char *psynth_write(struct psynth *ps)
 		{ .phys_start = after,
 		  .mem_size = PSYNTH_PAGES * PAGE - after,
 		  .data = ps->ram + after },
+		{ .phys_start = ps->spec.extra_ram_start,
+		  .mem_size = ps->spec.extra_ram_size,
+		  .file_size = SYNTH_NO_FILE_DATA },
 	};
 	struct synth_vmcore spec = {
 		.vmcoreinfo = ps->spec.no_vmcoreinfo ? NULL : ps->vmcoreinfo,
 		.nr_cpus = 1,
 		.segments = segs,
-		.n_segments = ELEMENTSOF(segs),
+		.n_segments = ps->spec.extra_ram_size ? 3 : 2,
 	};
 	char *path = NULL;
 	int r = synth_vmcore_tmpfile(&spec, &path);

@@ -53,6 +53,8 @@ struct psynth_spec {
 	bool no_vmcoreinfo;
 	/* mem_section points at a vmemmap that nothing maps */
 	bool memmap_unmapped;
+	/* one more PT_LOAD without bytes in the file (memory far away, or absurd) */
+	uint64_t extra_ram_start, extra_ram_size;
 };
 
 /* The pfns the 4 KiB vmemmap leaves without a readable struct page. */

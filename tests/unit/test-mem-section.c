@@ -79,7 +79,7 @@ static void check_layout(const struct psynth_spec *spec)
 
 	stamp(ps, spec->memmap == PSYNTH_VMEMMAP_4K ? in_ram_mapped : in_ram);
 	d = open_synth(ps);
-	assert_int_equal(mem_sections_load(d, dump_max_pfn(d), &ms, &why), 0);
+	assert_int_equal(mem_sections_load(d, &ms, &why), 0);
 	assert_int_equal(mem_sections_present(ms), PSYNTH_SECTIONS - 1);
 	assert_int_equal(mem_sections_pages_per_section(ms), PSYNTH_SECTION_PAGES);
 	assert_int_equal(mem_sections_page_size(ms), 64);
@@ -147,6 +147,14 @@ static void test_symbol_is_pointer(void **state)
 	check_layout(&(struct psynth_spec){ .kernel = PSYNTH_6_1, .symbol_is_pointer = true });
 }
 
+static void test_far_ram(void **state)
+{
+	/* RAM far above the rest, in a section mem_section does not have: no harm */
+	check_layout(&(struct psynth_spec){ .kernel = PSYNTH_6_12,
+					    .extra_ram_start = 1ULL << 44,
+					    .extra_ram_size = 1ULL << 30 });
+}
+
 static void test_length_missing(void **state)
 {
 	static const char *const drop[] = { "LENGTH(mem_section)", NULL };
@@ -162,7 +170,7 @@ static void expect_failure(const struct psynth_spec *spec, int error, const char
 	struct mem_sections *ms = NULL;
 	const char *why = NULL;
 
-	assert_int_equal(mem_sections_load(d, dump_max_pfn(d), &ms, &why), error);
+	assert_int_equal(mem_sections_load(d, &ms, &why), error);
 	assert_null(ms);
 	assert_non_null(why);
 	assert_string_equal(why, why_expected);
@@ -204,6 +212,10 @@ static void test_bad_vmcoreinfo(void **state)
 	expect_failure(&(struct psynth_spec){ .vmcoreinfo_prepend =
 						      "SYMBOL(mem_section)=7f0000001000\n" },
 		       -EIO, "cannot read mem_section at SYMBOL(mem_section)");
+	/* RAM at 2^45 and 32 TiB more of it: more sections than anyone has */
+	expect_failure(&(struct psynth_spec){ .extra_ram_start = 1ULL << 45,
+					      .extra_ram_size = 1ULL << 45 },
+		       -E2BIG, "the dump's memory is too large or too scattered for mem_section");
 	/* readable, but all zeros: a page of the direct map nobody uses */
 	expect_failure(&(struct psynth_spec){ .vmcoreinfo_prepend =
 						      "SYMBOL(mem_section)=ffff888000003000\n" },
@@ -216,7 +228,7 @@ int main(void)
 		cmocka_unit_test(test_extreme_vmemmap),	  cmocka_unit_test(test_flat),
 		cmocka_unit_test(test_classic),		  cmocka_unit_test(test_vmemmap_4k),
 		cmocka_unit_test(test_symbol_is_pointer), cmocka_unit_test(test_length_missing),
-		cmocka_unit_test(test_bad_vmcoreinfo),
+		cmocka_unit_test(test_far_ram),		  cmocka_unit_test(test_bad_vmcoreinfo),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
