@@ -17,8 +17,8 @@ class Capture:
 def capture(name, config_text, mem="1G", crashkernel="256M", raw_copy=False,
             timeout=300, progress=None, series="6.1", numa_nodes=1, load_args="",
             vmcore_info=False, workload=None, first_kernel_args="", mem_opts="",
-            qmp=False, on_line=None):
-    """load_args, workload: see guest.build_first_initrd; vmcore_info: see
+            qmp=False, on_line=None, files=None):
+    """load_args, workload, files: see guest.build_first_initrd; vmcore_info: see
     guest.build_crash_initrd (then .vmcore_phdrs); first_kernel_args,
     mem_opts, qmp, on_line: see guest.GuestRun."""
     c = Capture()
@@ -29,7 +29,7 @@ def capture(name, config_text, mem="1G", crashkernel="256M", raw_copy=False,
     c.crash_initrd, c.rebuild_output = guest.build_crash_initrd(
         c.work, c.kdir, config_text, raw_copy=raw_copy, vmcore_info=vmcore_info)
     first = guest.build_first_initrd(c.work, c.kdir, c.crash_initrd, load_args=load_args,
-                                     workload=workload)
+                                     workload=workload, files=files)
     c.disk = os.path.join(c.work, "dump-disk.img")
     guest.make_disk(c.disk)
     disks = [c.disk]
