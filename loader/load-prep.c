@@ -17,9 +17,14 @@
  * or resume probing, and a panic in the crash kernel reboots at once.
  * swiotlb=noforce: a guest with hotpluggable memory otherwise runs the small
  * crash kernel out of memory (measured, notes/qemu-panic-tests.md).
+ * memhp_default_state=offline: the crash kernel finds hot-added DIMMs in
+ * the ACPI tables and, where the kernel onlines new memory by default
+ * (Debian's 6.12), would use the dead kernel's memory there as its own
+ * and overwrite it before it is dumped (seen in test-segments-hotplug.py).
  */
-#define CRASH_DEFAULT_ARGS \
-	"irqpoll nr_cpus=1 reset_devices panic=1 nousb noresume mce=off swiotlb=noforce"
+#define CRASH_DEFAULT_ARGS                                                                \
+	"irqpoll nr_cpus=1 reset_devices panic=1 nousb noresume mce=off swiotlb=noforce " \
+	"memhp_default_state=offline"
 
 int load_error_set(struct load_error *err, int error, const char *fmt, ...)
 {

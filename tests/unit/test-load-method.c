@@ -20,7 +20,9 @@
 
 #define RELEASE LOAD_ROOT_RELEASE
 #define SERIAL "console=tty0 console=ttyS0,115200n8"
-#define DEFAULTS "irqpoll nr_cpus=1 reset_devices panic=1 nousb noresume mce=off swiotlb=noforce"
+#define DEFAULTS                                                                          \
+	"irqpoll nr_cpus=1 reset_devices panic=1 nousb noresume mce=off swiotlb=noforce " \
+	"memhp_default_state=offline"
 
 /* What each fake saw; the errors they return. */
 static struct {
