@@ -12,6 +12,14 @@ echo 1 >/proc/sys/kernel/printk
 echo "CRASHCAP-TEST: crash cmdline $(cat /proc/cmdline)"
 grep -E "System RAM|Crash kernel|ACPI|Reserved" /proc/iomem | sed 's/^/CRASHCAP-TEST: crash iomem /'
 echo "CRASHCAP-TEST: vmcore size $(stat -c %s /proc/vmcore)"
+# Which memory blocks the crash kernel uses: hot-added ones must stay offline.
+mount -t sysfs sysfs /sys
+online=
+for b in /sys/devices/system/memory/memory*; do
+	[ "$(cat "$b/state" 2>/dev/null)" = online ] && online="$online ${b##*/memory}"
+done
+echo "CRASHCAP-TEST: crash memory blocks online:$online"
+umount /sys
 # The ELF header and program headers, 64 bytes a line: "vmcore-head LINE HEX".
 i=0
 head -c 4096 /proc/vmcore | hexdump -v -e '64/1 "%02x" "\n"' | while read -r hex; do
