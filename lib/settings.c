@@ -144,7 +144,7 @@ static int dup_or_null(const char *src, char **dst)
 	return *dst ? 0 : -ENOMEM;
 }
 
-static int settings_copy(struct settings *dst, const struct settings *src)
+int settings_copy(struct settings *dst, const struct settings *src)
 {
 	*dst = *src;
 	dst->target = dst->path = dst->kernel = dst->initrd = dst->crash_args = NULL;

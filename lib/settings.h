@@ -66,6 +66,8 @@ struct settings {
 /* Defaults for every field. */
 void settings_init(struct settings *s);
 void settings_done(struct settings *s);
+/* A deep copy into dst (not set up before); -ENOMEM leaves dst empty. */
+int settings_copy(struct settings *dst, const struct settings *src);
 /*
  * Applies and checks every entry of c; fills err on failure. s must be set up
  * with settings_init() and is left as it was when any entry is bad.
