@@ -247,7 +247,7 @@ hexdigits:
 msg_ok1:
 	.asciz	"crashcap purgatory: "
 msg_ok2:
-	.asciz	" region digests match, starting the crash kernel\r\n"
+	.asciz	" region digests match, starting the kernel\r\n"
 msg_bad1:
 	.asciz	"crashcap purgatory: SHA-256 mismatch in region "
 msg_bad2:
@@ -255,7 +255,7 @@ msg_bad2:
 msg_bad3:
 	.asciz	" (length "
 msg_bad4:
-	.asciz	"): memory changed since the load, not starting the crash kernel; halted\r\n"
+	.asciz	"): memory changed since the load, not starting the kernel; halted\r\n"
 msg_too_many:
 	.asciz	"crashcap purgatory: bad parameter block (too many regions); halted\r\n"
 

@@ -73,7 +73,7 @@ def load_line(tap, c, method, because=None):
 
 def purgatory_ok(tap, c, regions):
     """The purgatory said on COM1 that every digest matched, between the panic and the crash kernel."""
-    m = c.run.find(r"crashcap purgatory: (\d+) region digests match, starting the crash kernel")
+    m = c.run.find(r"crashcap purgatory: (\d+) region digests match, starting the kernel")
     tap.check(m is not None and int(m.group(1)) == regions,
               f"the purgatory checked {regions} regions and started the crash kernel",
               m.group(0) if m else c.run.explain())

@@ -39,8 +39,13 @@ static void test_blob_layout(void **state)
 	/* What it says when it refuses, on COM1 */
 	assert_non_null(memmem(blob, size, "crashcap purgatory: SHA-256 mismatch in region ",
 			       strlen("crashcap purgatory: SHA-256 mismatch in region ")));
-	assert_non_null(memmem(blob, size, "not starting the crash kernel; halted",
-			       strlen("not starting the crash kernel; halted")));
+	assert_non_null(memmem(blob, size, "not starting the kernel; halted",
+			       strlen("not starting the kernel; halted")));
+	/* The test-only exit: mov $PURGATORY_TEST_EXIT_CODE, %al; out %al, $0xf4. */
+	assert_non_null(memmem(blob, size,
+			       (const uint8_t[]){ 0xb0, PURGATORY_TEST_EXIT_CODE, 0xe6,
+						  PURGATORY_TEST_EXIT_PORT },
+			       4));
 }
 
 static void test_patch(void **state)
