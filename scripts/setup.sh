@@ -24,7 +24,7 @@ build_pkgs=(build-essential pkg-config libelf-dev libzstd-dev zlib1g-dev
 	libsystemd-dev libbpf-dev libkmod-dev libblkid-dev libcmocka-dev
 	python3 clang-format git)
 test_pkgs=(qemu-system-x86 makedumpfile e2fsprogs python3-libkdumpfile
-	kmod busybox-static hyperfine time file)
+	kmod busybox-static hyperfine time file ovmf)
 
 missing=()
 want=("${build_pkgs[@]}")
