@@ -17,10 +17,10 @@ class Capture:
 def capture(name, config_text, mem="1G", crashkernel="256M", raw_copy=False,
             timeout=300, progress=None, series="6.1", numa_nodes=1, load_args="",
             vmcore_info=False, workload=None, first_kernel_args="", mem_opts="",
-            qmp=False, on_line=None, files=None):
+            qmp=False, on_line=None, files=None, extra_args=None):
     """load_args, workload, files: see guest.build_first_initrd; vmcore_info: see
     guest.build_crash_initrd (then .vmcore_phdrs); first_kernel_args,
-    mem_opts, qmp, on_line: see guest.GuestRun."""
+    mem_opts, qmp, on_line, extra_args: see guest.GuestRun."""
     c = Capture()
     c.work = os.path.join(guest.BUILD, "qemu", name)
     os.makedirs(c.work, exist_ok=True)
@@ -44,7 +44,7 @@ def capture(name, config_text, mem="1G", crashkernel="256M", raw_copy=False,
                            crashkernel=crashkernel, timeout=timeout,
                            progress=progress, numa_nodes=numa_nodes,
                            first_kernel_args=first_kernel_args, mem_opts=mem_opts,
-                           qmp=qmp, on_line=on_line).run()
+                           qmp=qmp, on_line=on_line, extra_args=extra_args).run()
     c.vmcore_phdrs = guest.vmcore_phdrs(c.run) if vmcore_info else None
     c.dump_dirs = guest.extract_dumps(c.disk, os.path.join(c.work, "out"))
     c.dump_dir = c.dump_dirs[-1] if c.dump_dirs else None
