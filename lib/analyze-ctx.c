@@ -7,18 +7,29 @@
 
 int ax_error(char **field, const char *fmt, ...)
 {
+	_cleanup_free_ char *text = NULL;
 	va_list ap;
+	char *joined;
 	int r;
 
-	if (*field)
-		return 0;
 	va_start(ap, fmt);
-	r = vasprintf(field, fmt, ap);
+	r = vasprintf(&text, fmt, ap);
 	va_end(ap);
 	if (r < 0) {
-		*field = NULL;
+		text = NULL;
 		return -ENOMEM;
 	}
+	if (!*field) {
+		*field = TAKE_PTR(text);
+		return 0;
+	}
+	/* A section can lack several things: say each once. */
+	if (strstr(*field, text))
+		return 0;
+	if (asprintf(&joined, "%s; %s", *field, text) < 0)
+		return -ENOMEM;
+	free(*field);
+	*field = joined;
 	return 0;
 }
 

@@ -15,7 +15,7 @@ struct actx {
 	uint64_t text_start, text_end; /* _stext.._etext */
 };
 
-/* Sets *field to the formatted text unless it holds one already. -ENOMEM only. */
+/* Sets *field to the formatted text, or appends it after "; ". -ENOMEM only. */
 int ax_error(char **field, const char *fmt, ...) _printf_(2, 3);
 /* A short phrase for an errno of the dump reader: "not in the dump", ... */
 const char *ax_strerror(int r);

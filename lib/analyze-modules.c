@@ -135,9 +135,9 @@ static int taint(struct actx *c)
 	size_t n = 0, w = 0;
 	int e;
 
-	e = ax_sym(c, "tainted_mask", &mask_addr);
-	if (e >= 0)
-		e = ax_read(c, mask_addr, &r->taint_mask, sizeof(r->taint_mask));
+	if (ax_sym(c, "tainted_mask", &mask_addr) < 0)
+		return ax_error(&r->modules_error, "kallsyms has no tainted_mask");
+	e = ax_read(c, mask_addr, &r->taint_mask, sizeof(r->taint_mask));
 	if (e < 0)
 		return ax_error(&r->modules_error, "tainted_mask is %s", ax_strerror(e));
 	r->has_taint = true;
