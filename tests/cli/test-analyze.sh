@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# crashcapctl analyze's command line: usage errors and bad input (exit 1,
+# one clear line); a small ELF vmcore without kallsyms in its VMCOREINFO
+# gives a report that names what is missing and still shows what is there,
+# the same from the kdump-compressed copy crashcap-collect makes of it;
+# crashcap-collect --dump-dmesg reads such a kdump-compressed file.
+set -u
+build=${CRASHCAP_BUILD:-build}
+ctl=$build/crashcapctl
+collect=$build/crashcap-collect
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0 failed=0
+
+ok() {
+	n=$((n + 1))
+	echo "ok $n - $1"
+}
+not_ok() { # desc detail
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n - $1"
+	printf '#   %s\n' "$2"
+}
+run() {
+	"$@" >"$tmp/stdout" 2>"$tmp/stderr"
+	rc=$?
+	out=$(cat "$tmp/stdout")
+	err=$(cat "$tmp/stderr")
+}
+expect() { # desc rc stderr-line
+	if [ "$rc" != "$2" ]; then
+		not_ok "$1" "exit status $rc, expected $2; stderr: $err"
+	elif [ -n "$3" ] && ! grep -qxF -- "$3" "$tmp/stderr"; then
+		not_ok "$1" "stderr was: $err; expected the line: $3"
+	else
+		ok "$1"
+	fi
+}
+
+for b in "$ctl" "$collect"; do
+	if [ ! -x "$b" ]; then
+		not_ok "$b is built" "run make"
+		echo "1..$n"
+		exit 1
+	fi
+done
+
+# An x86_64 ELF vmcore: two CPU notes, a VMCOREINFO without kallsyms, 16 pages.
+/usr/bin/python3 - "$tmp/vmcore" <<'PY'
+import struct, sys
+def note(name, typ, desc):
+    n = name.encode() + b"\0"
+    pad = lambda b: b + b"\0" * (-len(b) % 4)
+    return struct.pack("<III", len(n), len(desc), typ) + pad(n) + pad(desc)
+vi = b"OSRELEASE=6.1.0-cli\nPAGESIZE=4096\nCRASHTIME=1700000000\n"
+notes = note("CORE", 1, b"\0" * 336) * 2 + note("VMCOREINFO", 0, vi)
+phoff, phnum = 64, 2
+note_off = phoff + phnum * 56
+load_off = (note_off + len(notes) + 4095) & ~4095
+mem = bytes((i * 13) & 0xFF for i in range(16 * 4096))
+eh = b"\x7fELF" + bytes([2, 1, 1]) + bytes(9)
+eh += struct.pack("<HHIQQQIHHHHHH", 4, 62, 1, 0, phoff, 0, 0, 64, 56, phnum, 0, 0, 0)
+ph = struct.pack("<IIQQQQQQ", 4, 0, note_off, 0, 0, len(notes), len(notes), 0)
+ph += struct.pack("<IIQQQQQQ", 1, 7, load_off, 0xffff888000100000, 0x100000,
+                  len(mem), len(mem), 0)
+data = bytearray(eh + ph + notes)
+data += bytes(load_off - len(data)) + mem
+open(sys.argv[1], "wb").write(data)
+PY
+
+run "$ctl" analyze
+expect "analyze without a dump" 1 "crashcapctl: analyze takes one dump file: see crashcapctl analyze --help"
+run "$ctl" analyze "$tmp/vmcore" "$tmp/vmcore"
+expect "analyze with two dumps" 1 "crashcapctl: analyze takes one dump file: see crashcapctl analyze --help"
+run "$ctl" analyze --frobnicate "$tmp/vmcore"
+expect "analyze with an unknown option" 1 ""
+echo "not a dump" >"$tmp/text"
+run "$ctl" analyze "$tmp/text"
+expect "analyze of a text file" 1 \
+	"crashcapctl: $tmp/text: not a dump (neither kdump-compressed, flattened nor an ELF vmcore)"
+run "$ctl" analyze "$tmp/missing"
+expect "analyze of a missing file" 1 "crashcapctl: cannot open $tmp/missing: No such file or directory"
+run "$ctl" analyze --help
+if [ $rc = 0 ] && [[ $out == "Usage: crashcapctl analyze [--json] DUMP"* ]]; then
+	ok "analyze --help"
+else
+	not_ok "analyze --help" "rc=$rc out=$out"
+fi
+
+run "$ctl" analyze "$tmp/vmcore"
+if [ $rc = 0 ] &&
+	grep -qxF "Note: no kernel symbols: VMCOREINFO lacks SYMBOL(kallsyms_names) (a kernel before 6.0?)." "$tmp/stdout" &&
+	grep -qxF "  release     6.1.0-cli" "$tmp/stdout" &&
+	grep -qxF "  crash time  2023-11-14 22:13:20 UTC" "$tmp/stdout" &&
+	grep -qxF "  CPUs        2" "$tmp/stdout" &&
+	grep -qxF "  (the kernel log is not described by VMCOREINFO)" "$tmp/stdout"; then
+	ok "a vmcore without kallsyms: the report names what is missing and shows the rest"
+else
+	not_ok "a vmcore without kallsyms: the report names what is missing and shows the rest" \
+		"rc=$rc stdout: $out stderr: $err"
+fi
+
+run "$ctl" analyze --json "$tmp/vmcore"
+cp "$tmp/stdout" "$tmp/elf.json"
+check_json() { # file
+	/usr/bin/python3 - "$1" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["version"] == 1
+assert r["symbols_error"].startswith("no kernel symbols: VMCOREINFO lacks SYMBOL(kallsyms_names)")
+assert r["types_error"] is None
+s = r["system"]
+assert (s["release"], s["crash_time"], s["cpus"]) == ("6.1.0-cli", 1700000000, 2), s
+for k in ("memory", "tasks", "modules"):
+    assert r[k]["error"] == "needs the kernel's symbols, which are unavailable", (k, r[k])
+assert r["tasks"]["list"] == [] and r["modules"]["list"] == []
+assert r["panic"]["message"] is None and r["panic"]["registers"] is None
+assert r["log"]["lines"] == [] and r["log"]["error"]
+PY
+}
+if [ $rc = 0 ] && check_json "$tmp/elf.json" 2>"$tmp/pyerr"; then
+	ok "analyze --json: documented keys, errors per section"
+else
+	not_ok "analyze --json: documented keys, errors per section" "rc=$rc $(cat "$tmp/pyerr") $out"
+fi
+
+run "$collect" -d 1 --compress zstd --quiet "$tmp/vmcore" "$tmp/dump.kdump"
+expect "crashcap-collect makes a kdump-compressed copy" 0 ""
+run "$ctl" analyze --json "$tmp/dump.kdump"
+if [ $rc = 0 ] && check_json "$tmp/stdout" 2>"$tmp/pyerr" &&
+	diff <(grep -v '"dump_' "$tmp/elf.json") <(grep -v '"dump_' "$tmp/stdout") >"$tmp/diff"; then
+	ok "analyze of the kdump-compressed copy: the same report"
+else
+	not_ok "analyze of the kdump-compressed copy: the same report" \
+		"rc=$rc $(cat "$tmp/pyerr" "$tmp/diff" 2>/dev/null) $err"
+fi
+
+run "$collect" --dump-dmesg "$tmp/dump.kdump" "$tmp/dmesg.txt"
+expect "crashcap-collect --dump-dmesg reads a kdump-compressed file" 1 \
+	"crashcap-collect: $tmp/dump.kdump: no kernel log found (VMCOREINFO lacks the printk symbols)."
+
+echo "1..$n"
+[ $failed = 0 ]
