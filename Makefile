@@ -209,6 +209,41 @@ $(FUZZ_DIR)/fuzz-%-standalone: tests/fuzz/fuzz-%.c $(FUZZ_ANALYZE_SRCS) $(wildca
 	$(Q)$(CC) $(BASE_CFLAGS) $(DYN_CFLAGS) -O1 $(FUZZ_SAN) -o $@ $< $(FUZZ_ANALYZE_SRCS) $(DYN_LIBS)
 # --- end fuzz analyze ---
 
+# --- fuzz readers (issue 7) ---
+# Standalone ASan/UBSan runners for the readers of a dump's description of
+# itself: VMCOREINFO and the page rules read from it; the ELF vmcore, its
+# notes, mem_section and struct page. `make fuzz` runs them in full (and
+# builds libFuzzer versions when clang has it); make check runs them briefly
+# through tests/cli/test-fuzz-smoke.sh.
+FUZZ_READERS_DIR := $(OUT)/fuzz
+FUZZ_READERS := $(FUZZ_READERS_DIR)/fuzz-vmcoreinfo-standalone \
+	$(FUZZ_READERS_DIR)/fuzz-elf-notes-standalone
+FUZZ_READERS_SRCS := $(LIB_SRCS) tests/unit/vmcore-synth.c
+FUZZ_READERS_CORPUS := tests/fixtures/fuzz/vmcoreinfo
+.PHONY: fuzz-readers
+fuzz: fuzz-readers
+tests: $(FUZZ_READERS)
+fuzz-readers: $(FUZZ_READERS)
+	$(Q)$(FUZZ_READERS_DIR)/fuzz-vmcoreinfo-standalone $(FUZZ_READERS_CORPUS)/*
+	$(Q)$(FUZZ_READERS_DIR)/fuzz-elf-notes-standalone
+	$(Q)if command -v clang >/dev/null 2>&1 && echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' | \
+		clang -x c -fsanitize=fuzzer -o /dev/null - >/dev/null 2>&1; then \
+		for t in vmcoreinfo elf-notes; do \
+			printf '  %-8s %s\n' CLANG $(FUZZ_READERS_DIR)/fuzz-$$t; \
+			clang -O1 $(FUZZ_SAN) -fsanitize=fuzzer -DCRASHCAP_LIBFUZZER $(BASE_CFLAGS) \
+				$(DYN_CFLAGS) -Wno-error -o $(FUZZ_READERS_DIR)/fuzz-$$t tests/fuzz/fuzz-$$t.c \
+				$(FUZZ_READERS_SRCS) $(DYN_LIBS) || exit 1; \
+		done; \
+		echo "fuzz: run $(FUZZ_READERS_DIR)/fuzz-vmcoreinfo $(FUZZ_READERS_CORPUS) -max_total_time=60"; \
+	else echo "fuzz: clang with -fsanitize=fuzzer not found: libFuzzer builds skipped"; fi
+
+$(FUZZ_READERS): $(FUZZ_READERS_DIR)/%-standalone: tests/fuzz/%.c $(FUZZ_READERS_SRCS) \
+		$(wildcard lib/*.h) tests/unit/vmcore-synth.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(BASE_CFLAGS) $(DYN_CFLAGS) -O1 $(FUZZ_SAN) -o $@ $< $(FUZZ_READERS_SRCS) $(DYN_LIBS)
+# --- end ---
+
 tests: $(TESTS) $(PROGRAMS)
 
 setup:
