@@ -138,7 +138,8 @@ int page_filter_new(struct dump *d, int dump_level, struct page_filter **ret,
 		set_why(f, why);
 	log_debug("page filter: level %d asked, %d applied%s%s", dump_level, f->level,
 		  why ? ": " : "", why ?: "");
-	*ret_why_fallback = why ? f->why : NULL;
+	/* at levels 0 and 1 nothing the caller asked for is lost (poisoned pages go unseen) */
+	*ret_why_fallback = why && f->level != dump_level ? f->why : NULL;
 	*ret = TAKE_PTR(f);
 	return 0;
 }

@@ -65,14 +65,16 @@ struct page_filter_ctx;
 
 /*
  * Builds the filter for dump_level (0..31) from d's VMCOREINFO and memory
- * (mem_section, page tables). When VMCOREINFO is missing, incomplete or not
- * understood, or mem_section cannot be read, it still succeeds: the filter
- * applies only what needs no struct page (bit 1, the caller's) and
+ * (mem_section, page tables). Call it at every level, 0 and 1 included:
+ * poisoned and offline pages are left out at all of them. When VMCOREINFO
+ * is missing, incomplete or not understood, or mem_section cannot be read,
+ * it still succeeds: the filter applies only what needs no struct page
+ * (bit 1, the caller's) and, when that lowers the level asked for,
  * *ret_why_fallback says why in one line ("VMCOREINFO has no
- * SYMBOL(mem_section)", ...); otherwise *ret_why_fallback is NULL. A level
- * applied partly (a rule whose numbers the kernel did not export) also gives
- * a reason. The string lives as long as the filter. Errors: -EINVAL a level
- * outside 0..31, -ENOMEM.
+ * SYMBOL(mem_section)", ...). A level applied partly (a rule whose numbers
+ * the kernel did not export) gives a reason too; otherwise it is NULL. The
+ * string lives as long as the filter. Errors: -EINVAL a level outside
+ * 0..31, -ENOMEM.
  */
 int page_filter_new(struct dump *d, int dump_level, struct page_filter **ret,
 		    const char **ret_why_fallback);

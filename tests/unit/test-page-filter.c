@@ -341,6 +341,9 @@ static void test_fallback(void **state)
 		      "the dump has no VMCOREINFO");
 	expect_filter(&(struct psynth_spec){ .no_vmcoreinfo = true }, 30, 0, false,
 		      "the dump has no VMCOREINFO");
+	/* nothing asked for is lost at levels 0 and 1: no reason to give */
+	expect_filter(&(struct psynth_spec){ .no_vmcoreinfo = true }, 1, 1, false, NULL);
+	expect_filter(&(struct psynth_spec){ .vmcoreinfo_drop = no_symbol }, 0, 0, false, NULL);
 	expect_filter(&(struct psynth_spec){ .vmcoreinfo_drop = no_symbol }, 31, 1, false,
 		      "VMCOREINFO has no SYMBOL(mem_section) (not a SPARSEMEM kernel?)");
 	/* garbled: the numbers are there, and wrong */
