@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The system section: utsname, uptime, and memory figures as /proc/meminfo
- * computes them (fs/proc/meminfo.c, v6.1 and v6.12) from the kernel's
- * global counters vm_zone_stat[] and vm_node_stat[], indexed by the
- * enumerators of enum zone_stat_item and enum node_stat_item from BTF.
+ * The system section: release and crash time from VMCOREINFO, the rest of
+ * utsname from init_uts_ns (layout from BTF), uptime, CPUs.
  */
 #include "analyze-internal.h"
 #include "dmesg.h"
@@ -29,7 +27,7 @@ static int utsname_field(struct actx *c, uint64_t uts, const char *field, char *
 	return ax_strdup(ret, buf);
 }
 
-/* CLOCK_BOOTTIME at the last timekeeping update: what /proc/uptime shows. */
+/* CLOCK_BOOTTIME at the last timekeeping update (what /proc/uptime showed then). */
 static int uptime(struct actx *c, double *ret)
 {
 	uint64_t tk, base, offs_boot;
@@ -76,8 +74,17 @@ void analyze_system(struct actx *c)
 		r->has_crash_time = true;
 	}
 
+	/*
+	 * The log's last time stamp is the crash, to the microsecond; the
+	 * timekeeper is only as recent as its last update, which an idle
+	 * tickless CPU may have made a second before.
+	 */
+	if (dmesg_foreach(c->d, last_log_time, &ts) >= 0 && ts > 0) {
+		r->uptime = ts / 1e9;
+		r->has_uptime = true;
+	}
 	if (ax_need(c, &r->system_error, true) < 0)
-		goto log_time;
+		return;
 	if (ax_sym(c, "init_uts_ns", &uts) >= 0) {
 		(void)utsname_field(c, uts, "nodename", &r->hostname);
 		(void)utsname_field(c, uts, "version", &r->version);
@@ -85,14 +92,6 @@ void analyze_system(struct actx *c)
 	}
 	if (!r->hostname)
 		(void)ax_error(&r->system_error, "init_uts_ns (the host name) is unreadable");
-	if (uptime(c, &r->uptime) >= 0) {
+	if (!r->has_uptime && uptime(c, &r->uptime) >= 0)
 		r->has_uptime = true;
-		return;
-	}
-log_time:
-	/* No timekeeper: the log's last time stamp is the next best thing. */
-	if (dmesg_foreach(c->d, last_log_time, &ts) >= 0 && ts > 0) {
-		r->uptime = ts / 1e9;
-		r->has_uptime = true;
-	}
 }
