@@ -244,6 +244,25 @@ static struct page_type_rule page_type(struct loader *l, const char *name, const
 	return t;
 }
 
+/*
+ * A one-byte member of struct folio that lies in its first tail page
+ * (folio offsets count from the head page); its offset in that page, or
+ * SIZE_MAX when absent or bad.
+ */
+static size_t tail_field(struct loader *l, const char *name, const char *why_bad)
+{
+	uint64_t off;
+	int r = vmcoreinfo_offset(l->vi, name, &off);
+
+	if (r == -ENOENT)
+		return SIZE_MAX;
+	if (r < 0 || off < l->size || off >= 2 * l->size) {
+		problem(l, why_bad);
+		return SIZE_MAX;
+	}
+	return off - l->size;
+}
+
 static void load_compound(struct loader *l, struct page_rules *r)
 {
 	bool v66 = vmcoreinfo_get(l->vi, "NUMBER(PG_hugetlb)") ||
@@ -262,12 +281,11 @@ static void load_compound(struct loader *l, struct page_rules *r)
 	if (vmcoreinfo_number(l->vi, "PG_head_mask", &n) >= 0 && n > 0 && !(n & (n - 1)))
 		r->head_mask = n;
 
-	/* the order: folio._folio_order is counted from the head, the others from the tail */
-	off = field(l, "folio._folio_order", 1, NULL,
-		    "VMCOREINFO: OFFSET(folio._folio_order) is implausible");
-	if (off != SIZE_MAX && off >= r->size && off < 2 * r->size) {
+	off = tail_field(l, "folio._folio_order",
+			 "VMCOREINFO: OFFSET(folio._folio_order) is implausible");
+	if (off != SIZE_MAX) {
 		r->order_rule = ORDER_TAIL_BYTE;
-		r->order_offset = off - r->size;
+		r->order_offset = off;
 	} else if ((off = field(l, "page.compound_order", 1, NULL,
 				"VMCOREINFO: OFFSET(page.compound_order) is implausible")) !=
 		   SIZE_MAX) {
@@ -286,11 +304,9 @@ static void load_compound(struct loader *l, struct page_rules *r)
 			    flag(l, "PG_hugetlb", NULL, "VMCOREINFO: PG_hugetlb is implausible")))
 		r->hugetlb_rule = HUGETLB_FLAGS1_BIT;
 	else if (vmcoreinfo_number(l->vi, "HUGETLB_PAGE_DTOR", &n) >= 0 && n >= 0 && n < 256) {
-		off = field(l, "folio._folio_dtor", 1, NULL,
-			    "VMCOREINFO: OFFSET(folio._folio_dtor) is implausible");
-		if (off != SIZE_MAX && off >= r->size && off < 2 * r->size)
-			off -= r->size;
-		else
+		off = tail_field(l, "folio._folio_dtor",
+				 "VMCOREINFO: OFFSET(folio._folio_dtor) is implausible");
+		if (off == SIZE_MAX)
 			off = field(l, "page.compound_dtor", 1, NULL,
 				    "VMCOREINFO: OFFSET(page.compound_dtor) is implausible");
 		if (off != SIZE_MAX) {

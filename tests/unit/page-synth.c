@@ -37,6 +37,35 @@ static const struct kernel_facts facts_61 = {
 	.ms_size = 32,
 };
 
+/* the same numbers, as far as the rules care, with other exports */
+static const struct kernel_facts facts_63 = {
+	.release = "6.3.0-synth",
+	.pg_lru = 4,
+	.pg_private = 13,
+	.pg_swapcache = 10,
+	.pg_swapbacked = 19,
+	.pg_hwpoison = 23,
+	.pg_head = 16,
+	.pg_slab = 9,
+	.buddy = -129,
+	.offline = -257,
+	.ms_size = 32,
+};
+
+static const struct kernel_facts facts_68 = {
+	.release = "6.8.0-synth",
+	.pg_lru = 4,
+	.pg_private = 13,
+	.pg_swapcache = 10,
+	.pg_swapbacked = 19,
+	.pg_hwpoison = 23,
+	.pg_head = 16,
+	.pg_slab = 9,
+	.buddy = -129,
+	.offline = -257,
+	.ms_size = 32,
+};
+
 static const struct kernel_facts facts_612 = {
 	.release = "6.12.95+deb12-amd64",
 	.pg_lru = 5,
@@ -66,6 +95,8 @@ enum {
 };
 
 #define HUGETLB_PAGE_DTOR 2
+/* 6.6 .. 6.8: a flag of the first tail page (above the order byte) */
+#define PG_HUGETLB_68 15
 #define ANON_VMA 0xffff888012340000ULL
 #define ADDRESS_SPACE 0xffff888056780000ULL
 #define KMEM_CACHE 0xffff88809abc0000ULL
@@ -207,7 +238,8 @@ static bool dropped(const struct psynth *ps, const char *line)
 static void build_vmcoreinfo(struct psynth *ps)
 {
 	const struct kernel_facts *k = ps->k;
-	bool v612 = ps->spec.kernel == PSYNTH_6_12;
+	enum psynth_kernel kernel = ps->spec.kernel;
+	bool v612 = kernel == PSYNTH_6_12;
 	/* NR_SECTION_ROOTS for MAX_PHYSMEM_BITS 46, SECTION_SIZE_BITS 22 */
 	uint64_t nr_sections = 1ULL << (46 - 22);
 	uint64_t length = ps->spec.flat ? nr_sections : nr_sections / (PAGE / k->ms_size);
@@ -226,8 +258,10 @@ static void build_vmcoreinfo(struct psynth *ps)
 		"OFFSET(page.mapping)=24\nOFFSET(page.lru)=8\nOFFSET(page._mapcount)=48\n"
 		"OFFSET(page.private)=40\n",
 		k->release, ps->mem_section_symbol, length, k->ms_size);
-	if (!v612)
+	if (kernel == PSYNTH_6_1)
 		fprintf(f, "OFFSET(page.compound_dtor)=16\nOFFSET(page.compound_order)=17\n");
+	if (kernel == PSYNTH_6_3)
+		fprintf(f, "OFFSET(folio._folio_dtor)=80\nOFFSET(folio._folio_order)=81\n");
 	fprintf(f,
 		"OFFSET(page.compound_head)=8\nLENGTH(zone.free_area)=11\n"
 		"NUMBER(NR_FREE_PAGES)=0\nNUMBER(PG_lru)=%u\nNUMBER(PG_private)=%u\n"
@@ -243,6 +277,8 @@ static void build_vmcoreinfo(struct psynth *ps)
 		k->pg_hwpoison, 1ULL << k->pg_head, k->buddy);
 	if (v612)
 		fprintf(f, "NUMBER(PAGE_HUGETLB_MAPCOUNT_VALUE)=%" PRId64 "\n", k->hugetlb_type);
+	else if (kernel == PSYNTH_6_8)
+		fprintf(f, "NUMBER(PG_hugetlb)=%d\n", PG_HUGETLB_68);
 	else
 		fprintf(f, "NUMBER(HUGETLB_PAGE_DTOR)=%d\n", HUGETLB_PAGE_DTOR);
 	fprintf(f,
@@ -267,7 +303,10 @@ struct psynth *psynth_new(const struct psynth_spec *spec)
 
 	assert(ps);
 	ps->spec = *spec;
-	ps->k = spec->kernel == PSYNTH_6_12 ? &facts_612 : &facts_61;
+	ps->k = spec->kernel == PSYNTH_6_12 ? &facts_612 :
+		spec->kernel == PSYNTH_6_3  ? &facts_63 :
+		spec->kernel == PSYNTH_6_8  ? &facts_68 :
+					      &facts_61;
 	ps->ram = calloc(PSYNTH_PAGES, PAGE);
 	assert(ps->ram);
 	ps->next_meta = META_FIRST_PFN * PAGE;
@@ -394,7 +433,7 @@ static void compound(struct psynth *ps, uint64_t head, unsigned order)
 		put64(t, OFF_COMPOUND_HEAD, psynth_page_vaddr(ps, head) + 1);
 		put64(t, OFF_MAPPING, 0x400); /* TAIL_MAPPING poison */
 	}
-	if (ps->spec.kernel == PSYNTH_6_12) {
+	if (ps->spec.kernel == PSYNTH_6_12 || ps->spec.kernel == PSYNTH_6_8) {
 		uint64_t flags1;
 
 		/* folio._flags_1: the order in the low byte, other bits above */
@@ -422,6 +461,8 @@ void psynth_hugetlb(struct psynth *ps, uint64_t head, unsigned order)
 	put64(p, OFF_MAPPING, ADDRESS_SPACE);
 	if (ps->spec.kernel == PSYNTH_6_12)
 		put32(p, OFF_MAPCOUNT, (uint32_t)ps->k->hugetlb_type);
+	else if (ps->spec.kernel == PSYNTH_6_8)
+		set_flag(psynth_page(ps, head + 1), PG_HUGETLB_68);
 	else
 		psynth_page(ps, head + 1)[OFF_DTOR] = HUGETLB_PAGE_DTOR;
 }

@@ -33,6 +33,8 @@
 enum psynth_kernel {
 	PSYNTH_6_1, /* 6.1.0-56-amd64's VMCOREINFO: page types as inverted bits, PG_slab, dtor */
 	PSYNTH_6_12, /* 6.12: page type in the top byte, folio order in _flags_1 */
+	PSYNTH_6_3, /* 6.3 .. 6.5: OFFSET(folio._folio_order) and _folio_dtor */
+	PSYNTH_6_8, /* 6.6 .. 6.8: order in _flags_1, NUMBER(PG_hugetlb), no offsets */
 };
 
 enum psynth_memmap {

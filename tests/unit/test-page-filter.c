@@ -255,6 +255,13 @@ static void test_rules_6_12(void **state)
 	check_scenario(&(struct psynth_spec){ .kernel = PSYNTH_6_12 }, false);
 }
 
+/* The versions between: the order and hugetlb found the way each exports them. */
+static void test_rules_6_3_and_6_8(void **state)
+{
+	check_scenario(&(struct psynth_spec){ .kernel = PSYNTH_6_3 }, false);
+	check_scenario(&(struct psynth_spec){ .kernel = PSYNTH_6_8, .flat = true }, false);
+}
+
 static void test_unreadable_memmap(void **state)
 {
 	check_scenario(&(struct psynth_spec){ .kernel = PSYNTH_6_12, .memmap = PSYNTH_VMEMMAP_4K },
@@ -513,10 +520,15 @@ static void test_threads(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rules_6_1),	  cmocka_unit_test(test_rules_6_12),
-		cmocka_unit_test(test_unreadable_memmap), cmocka_unit_test(test_gigantic_classic),
-		cmocka_unit_test(test_fallback),	  cmocka_unit_test(test_bad_level),
-		cmocka_unit_test(test_bitmap_words),	  cmocka_unit_test(test_counts),
+		cmocka_unit_test(test_rules_6_1),
+		cmocka_unit_test(test_rules_6_12),
+		cmocka_unit_test(test_rules_6_3_and_6_8),
+		cmocka_unit_test(test_unreadable_memmap),
+		cmocka_unit_test(test_gigantic_classic),
+		cmocka_unit_test(test_fallback),
+		cmocka_unit_test(test_bad_level),
+		cmocka_unit_test(test_bitmap_words),
+		cmocka_unit_test(test_counts),
 		cmocka_unit_test(test_threads),
 	};
 
