@@ -6,6 +6,8 @@
 #include "btf-dump.h"
 #include "kallsyms.h"
 
+struct modsym;
+
 struct actx {
 	struct dump *d;
 	struct kallsyms *ks; /* NULL: no symbols (r->symbols_error says why) */
@@ -13,6 +15,8 @@ struct actx {
 	struct analyze_report *r;
 	uint64_t thread_size; /* a kernel stack's size */
 	uint64_t text_start, text_end; /* _stext.._etext */
+	struct modsym *modsyms; /* functions of loaded modules, by address */
+	size_t n_modsyms;
 };
 
 /* Sets *field to the formatted text, or appends it after "; ". -ENOMEM only. */
@@ -37,6 +41,13 @@ int ax_percpu(struct actx *c, unsigned cpu, uint64_t sym_offset, uint64_t *ret);
 int ax_cpu_current(struct actx *c, unsigned cpu, uint64_t *ret_task);
 bool ax_is_text(const struct actx *c, uint64_t addr);
 int ax_strdup(char **dst, const char *s);
+
+/* Module function symbols (best effort: a module out of reach has none). -ENOMEM only. */
+int analyze_modsyms_load(struct actx *c);
+void analyze_modsyms_free(struct actx *c);
+bool analyze_modsyms_contains(const struct actx *c, uint64_t addr);
+/* "name+0xoff/0xsize [module]"; -ENOENT: no module function holds addr. */
+int analyze_modsyms_format(const struct actx *c, uint64_t addr, char **ret);
 
 void analyze_system(struct actx *c);
 int analyze_memory(struct actx *c);

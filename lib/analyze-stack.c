@@ -46,12 +46,13 @@ static int add_frame(struct actx *c, struct analyze_stack *s, uint64_t addr, boo
 		return -ENOMEM;
 	s->frames = grown;
 	s->frames[s->n_frames] = (struct analyze_frame){ .addr = addr, .unsure = unsure };
-	if (c->ks && kallsyms_lookup_addr(c->ks, addr, NULL, NULL) >= 0) {
+	if (c->ks && ax_is_text(c, addr) && kallsyms_lookup_addr(c->ks, addr, NULL, NULL) >= 0) {
 		s->frames[s->n_frames].symbol =
 			strdup(kallsyms_format(c->ks, addr, buf, sizeof(buf)));
 		if (!s->frames[s->n_frames].symbol)
 			return -ENOMEM;
-	}
+	} else if (analyze_modsyms_format(c, addr, &s->frames[s->n_frames].symbol) == -ENOMEM)
+		return -ENOMEM;
 	s->n_frames++;
 	return 0;
 }
@@ -82,7 +83,7 @@ int analyze_stack_scan(struct actx *c, uint64_t start, uint64_t sp, uint64_t sta
 		return ax_error(&ret->error, "the stack at 0x%" PRIx64 " is %s", sp,
 				ax_strerror(r));
 	for (uint64_t i = 0; i < n; i++) {
-		if (!ax_is_text(c, words[i]))
+		if (!ax_is_text(c, words[i]) && !analyze_modsyms_contains(c, words[i]))
 			continue;
 		r = add_frame(c, ret, words[i], !after_call(c, words[i]));
 		if (r < 0)

@@ -150,12 +150,13 @@ int analyze_dump(struct dump *d, struct analyze_report **ret)
 	r->panic_pid = -1;
 	load_symbols(&c);
 	analyze_system(&c);
-	if ((e = analyze_memory(&c)) < 0 || (e = analyze_tasks(&c)) < 0 ||
-	    (e = analyze_panic(&c)) < 0 || (e = analyze_modules(&c)) < 0 ||
-	    (e = analyze_log(&c)) < 0) {
+	if ((e = analyze_modsyms_load(&c)) < 0 || (e = analyze_memory(&c)) < 0 ||
+	    (e = analyze_tasks(&c)) < 0 || (e = analyze_panic(&c)) < 0 ||
+	    (e = analyze_modules(&c)) < 0 || (e = analyze_log(&c)) < 0) {
 		analyze_report_free(r);
 		r = NULL;
 	}
+	analyze_modsyms_free(&c);
 	kbtf_free(c.btf);
 	kallsyms_free(c.ks);
 	if (!r)
