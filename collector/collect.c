@@ -320,7 +320,8 @@ static int collect_setup(struct collect *c)
 	/* Two chunks per thread in flight keep every thread busy while one is written. */
 	c->n_slots = 2 * c->threads;
 	per_slot = INFLIGHT_BYTES / c->n_slots / DUMP_PAGE_SIZE;
-	c->chunk_pages = (uint32_t)MIN(MAX(per_slot, (uint64_t)CHUNK_PAGES_MIN),
+	/* A multiple of 64: chunk bitmaps are whole words. */
+	c->chunk_pages = (uint32_t)MIN(MAX(per_slot / 64 * 64, (uint64_t)CHUNK_PAGES_MIN),
 				       (uint64_t)PAGE_SOURCE_MAX_PAGES);
 	c->workers = calloc(c->threads, sizeof(*c->workers));
 	if (!c->workers)
@@ -393,8 +394,10 @@ int collect_dump(const struct collect_options *o, struct collect_result *ret)
 
 	r = collect_into(o, d, fd, &res);
 	if (r < 0) {
-		/* Nothing a reader could use: do not leave it behind. */
-		if (!to_stdout(o))
+		struct stat st;
+
+		/* Nothing a reader could use: do not leave it behind (a file, not a pipe). */
+		if (!to_stdout(o) && fstat(fd, &st) >= 0 && S_ISREG(st.st_mode))
 			(void)unlink(o->output_path);
 		return r;
 	}

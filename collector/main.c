@@ -16,12 +16,15 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/stat.h>
 
 #include "version.h"
 
 #define EXIT_USAGE 2
+/* zstd's fast levels: each step down trades ratio for speed; -50 is already near memcpy. */
+#define ZSTD_LEVEL_MIN (-50)
 
 enum {
 	ARG_COMPRESS = 0x100,
@@ -81,11 +84,14 @@ static void help(void)
 
 static int parse_int(const char *s, int min, int max, int *ret)
 {
+	bool negative = s[0] == '-';
 	uint64_t v;
 
-	if (parse_u64(s, 10, &v) < 0 || v < (uint64_t)min || v > (uint64_t)max)
+	if (parse_u64(s + negative, 10, &v) < 0 || v > (uint64_t)INT_MAX)
 		return -ERANGE;
-	*ret = (int)v;
+	if ((negative ? -(int64_t)v : (int64_t)v) < min || (negative ? -(int64_t)v : (int64_t)v) > max)
+		return -ERANGE;
+	*ret = negative ? -(int)v : (int)v;
 	return 0;
 }
 
@@ -142,8 +148,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 				return usage_error("--compress must be zstd or none, not", optarg);
 			break;
 		case ARG_ZSTD_LEVEL:
-			if (parse_int(optarg, 1, 19, &a->o.zstd_level) < 0)
-				return usage_error("--zstd-level must be 1..19, not", optarg);
+			if (parse_int(optarg, ZSTD_LEVEL_MIN, 19, &a->o.zstd_level) < 0 ||
+			    a->o.zstd_level == 0)
+				return usage_error("--zstd-level must be -50..-1 or 1..19, not", optarg);
 			break;
 		case 'j':
 			if (parse_int(optarg, 0, 1024, &v) < 0)

@@ -5,7 +5,9 @@
  * pages kept must be known before the first page is written: with a page
  * filter, a first pass classifies every chunk and only counts (struct
  * pages are 1/64 of the memory, and no page is read), as makedumpfile's
- * cyclic mode does. The second pass classifies again, reads the pages
+ * cyclic mode does. Its verdicts are kept for the second pass when their
+ * bitmap is small (up to 128 GiB of memory), else the second pass
+ * classifies again: memory stays bounded. The second pass reads the pages
  * kept, finds zero pages and compresses, on every worker thread; this
  * thread hands the results to the writer in pfn order.
  */
@@ -13,6 +15,9 @@
 #include "log.h"
 
 #include <inttypes.h>
+
+/* Pfns whose verdicts the first pass keeps for the second: a 4 MiB bitmap. */
+#define VERDICT_PFNS_MAX (32ULL << 20)
 
 enum page_kind {
 	PAGE_EXCLUDED, /* by the page filter */
@@ -29,6 +34,7 @@ struct kslot {
 	uint8_t *buf; /* the DATA pages' bytes, in pfn order */
 	struct page_filter_counts counts;
 	uint32_t kept; /* the counting pass */
+	uint64_t exclude[CHUNK_WORDS]; /* the counting pass, when verdicts are kept */
 };
 
 struct kdump_out {
@@ -37,6 +43,7 @@ struct kdump_out {
 	struct kdump_writer *w;
 	struct chunk_cursor cur;
 	uint32_t compression_flag;
+	uint64_t *verdicts; /* pfns the filter leaves out, from the first pass; or NULL */
 	uint64_t kept;
 	uint64_t unreadable, absent;
 };
@@ -62,10 +69,13 @@ static int count_work(void *user, void *worker, void *slot, uint64_t pfn, uint32
 	uint64_t exclude[CHUNK_WORDS];
 	int r;
 
-	r = collect_classify(k->c, worker, pfn, n, exclude, NULL);
+	s->counts = (struct page_filter_counts){};
+	r = collect_classify(k->c, worker, pfn, n, exclude, &s->counts);
 	if (r < 0)
 		return r;
 	s->kept = collect_count_kept(exclude, n);
+	if (k->verdicts)
+		memcpy(s->exclude, exclude, PAGE_BITMAP_WORDS(n) * sizeof(uint64_t));
 	return 0;
 }
 
@@ -75,7 +85,23 @@ static int count_consume(void *user, void *slot, uint64_t pfn, uint32_t n)
 	struct kslot *s = slot;
 
 	k->kept += s->kept;
+	if (k->verdicts) {
+		for (uint32_t i = 0; i < n; i++)
+			if (pagebit_test(s->exclude, i))
+				k->verdicts[(pfn + i) / 64] |= 1ULL << ((pfn + i) % 64);
+		/* The second pass takes the verdicts, not the filter: count them here. */
+		counts_add(&k->c->res->excluded, &s->counts);
+	}
 	return 0;
+}
+
+/* The first pass's verdicts for a chunk. */
+static void verdicts_get(const struct kdump_out *k, uint64_t pfn, uint32_t n, uint64_t *exclude)
+{
+	memset(exclude, 0, PAGE_BITMAP_WORDS(n) * sizeof(uint64_t));
+	for (uint32_t i = 0; i < n; i++)
+		if (k->verdicts[(pfn + i) / 64] & (1ULL << ((pfn + i) % 64)))
+			pagebit_set(exclude, i);
 }
 
 static int dump_work(void *user, void *worker, void *slot, uint64_t pfn, uint32_t n)
@@ -92,9 +118,13 @@ static int dump_work(void *user, void *worker, void *slot, uint64_t pfn, uint32_
 	int r;
 
 	s->counts = (struct page_filter_counts){};
-	r = collect_classify(k->c, w, pfn, n, exclude, &s->counts);
-	if (r < 0)
-		return r;
+	if (k->verdicts)
+		verdicts_get(k, pfn, n, exclude);
+	else {
+		r = collect_classify(k->c, w, pfn, n, exclude, &s->counts);
+		if (r < 0)
+			return r;
+	}
 	for (uint32_t i = 0; i < PAGE_BITMAP_WORDS(n); i++) {
 		want[i] = ~exclude[i];
 		if (i == (n - 1) / 64 && n % 64)
@@ -264,8 +294,16 @@ int output_kdump(struct collect *c, struct sink *sink)
 	struct collect_result *res = c->res;
 	struct kdump_writer_params p;
 	struct kdump_out k = { .c = c, .sink = sink };
+	_cleanup_free_ uint64_t *verdicts = NULL;
 	struct kslot **slots = NULL;
 	int r;
+
+	if (c->filter && dump_max_pfn(c->dump) <= VERDICT_PFNS_MAX) {
+		verdicts = calloc(DIV_ROUND_UP(dump_max_pfn(c->dump), 64), sizeof(uint64_t));
+		if (!verdicts)
+			return -ENOMEM;
+		k.verdicts = verdicts;
+	}
 
 	collect_writer_params(c, &p);
 	snprintf(res->release, sizeof(res->release), "%s", p.utsname.release);

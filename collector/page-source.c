@@ -7,12 +7,16 @@
 #include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+
+#define PROC_SUPER_MAGIC 0x9fa0
 
 struct page_source {
 	struct dump *dump;
 	int fd;
 	uint64_t file_size;
 	bool elf;
+	bool procfs; /* /proc/vmcore: mapping is the fast way to every page */
 	const struct dump_segment *seg;
 	size_t n_seg;
 	atomic_bool mmap_ok;
@@ -33,6 +37,7 @@ struct page_reader {
 int page_source_new(struct dump *d, bool no_mmap, struct page_source **ret)
 {
 	struct page_source *s;
+	struct statfs sfs;
 	struct stat st;
 
 	if (fstat(dump_fd(d), &st) < 0)
@@ -44,6 +49,7 @@ int page_source_new(struct dump *d, bool no_mmap, struct page_source **ret)
 	s->fd = dump_fd(d);
 	s->file_size = (uint64_t)st.st_size;
 	s->elf = dump_get_format(d) == DUMP_FORMAT_ELF;
+	s->procfs = fstatfs(s->fd, &sfs) >= 0 && sfs.f_type == PROC_SUPER_MAGIC;
 	s->seg = dump_segments(d, &s->n_seg);
 	atomic_init(&s->mmap_ok, !no_mmap && s->elf);
 	atomic_init(&s->n_mapped, 0);
@@ -207,9 +213,16 @@ static bool try_map(struct page_reader *r, uint64_t pfn, uint32_t n, const uint6
 	if (want)
 		for (uint32_t w = 0; w < PAGE_BITMAP_WORDS(n); w++)
 			wanted += __builtin_popcountll(want[w]);
-	/* Faulting every page in one go is cheaper, unless most of them will not be looked at. */
-	p = mmap(NULL, len, PROT_READ, MAP_PRIVATE | (!want || wanted * 2 > n ? MAP_POPULATE : 0),
-		 s->fd, (off_t)off);
+	/*
+	 * /proc/vmcore maps old memory whole at mmap time, and its read() maps
+	 * each page on its own: always map it. A file in the page cache costs
+	 * a fault per page mapped, more than copying the few pages wanted out
+	 * of a mostly filtered chunk: those are read instead.
+	 */
+	if (want && wanted * 2 <= n && !s->procfs)
+		return false;
+	p = mmap(NULL, len, PROT_READ, MAP_PRIVATE | (s->procfs ? 0 : MAP_POPULATE), s->fd,
+		 (off_t)off);
 	if (p == MAP_FAILED) {
 		if (atomic_exchange(&s->mmap_ok, false))
 			log_debug_errno(errno, "mmap of the vmcore failed, reading it instead: %m");
