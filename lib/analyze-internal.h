@@ -7,6 +7,7 @@
 #include "kallsyms.h"
 
 struct modsym;
+struct orc;
 
 struct actx {
 	struct dump *d;
@@ -17,6 +18,8 @@ struct actx {
 	uint64_t text_start, text_end; /* _stext.._etext */
 	struct modsym *modsyms; /* functions of loaded modules, by address */
 	size_t n_modsyms;
+	struct orc *orc; /* the ORC unwind tables, loaded on first use */
+	bool orc_tried;
 };
 
 /* Sets *field to the formatted text, or appends it after "; ". -ENOMEM only. */
@@ -55,11 +58,28 @@ int analyze_tasks(struct actx *c);
 int analyze_panic(struct actx *c);
 int analyze_modules(struct actx *c);
 int analyze_log(struct actx *c);
+/* ORC: -ENOENT when the dump lacks the tables or BTF their layout. */
+int analyze_orc_load(struct actx *c, struct orc **ret);
+void analyze_orc_free(struct orc *o);
 /*
- * Scans a kernel stack from sp to its top for return addresses into kernel
- * text; start (when not 0) is listed first as a sure frame.
+ * Unwinds from ip/sp/bp (regs: the full registers of that frame, or NULL
+ * for a blocked task's saved frame); fills slots with the stack addresses
+ * holding each caller's return address, at most *n_slots, and sets
+ * *n_slots. Stops early where the tables end or memory is missing.
  */
-int analyze_stack_scan(struct actx *c, uint64_t start, uint64_t sp, uint64_t stack_base,
+int analyze_orc_unwind(struct actx *c, const struct orc *o, const struct user_regs_struct *regs,
+		       uint64_t ip, uint64_t sp, uint64_t bp, uint64_t *slots, size_t *n_slots);
+
+struct analyze_unwind_start {
+	const struct user_regs_struct *regs; /* the crash note's registers, or NULL */
+	uint64_t ip, sp, bp; /* where unwinding starts */
+	uint64_t ip_slot; /* the stack slot holding ip (a blocked task's), or 0 */
+	bool print_ip; /* list ip first: it is not on the stack */
+	uint64_t scan_from; /* the first stack word to scan */
+	uint64_t stack_base; /* the task's stack */
+};
+/* Lists the return addresses on a kernel stack, sure or unsure ("?"). */
+int analyze_stack_scan(struct actx *c, const struct analyze_unwind_start *u,
 		       struct analyze_stack *ret);
 
 /*

@@ -114,5 +114,13 @@ int analyze_panic(struct actx *c)
 		return ax_error(&r->backtrace.error, "no kernel symbols for a backtrace");
 	if (task)
 		(void)ax_read_member(c, task, "task_struct.stack", &stack);
-	return analyze_stack_scan(c, r->regs.rip, r->regs.rsp, stack, &r->backtrace);
+	return analyze_stack_scan(c,
+				  &(struct analyze_unwind_start){ .regs = &r->regs,
+								  .ip = r->regs.rip,
+								  .sp = r->regs.rsp,
+								  .bp = r->regs.rbp,
+								  .print_ip = true,
+								  .scan_from = r->regs.rsp,
+								  .stack_base = stack },
+				  &r->backtrace);
 }

@@ -207,7 +207,9 @@ static int add_process(struct actx *c, uint64_t leader, void *userdata)
 
 static int task_stack(struct actx *c, struct layout *l, struct analyze_task *t)
 {
-	uint64_t sp, stack;
+	struct analyze_unwind_start u = {};
+	struct kbtf_member ret_addr;
+	uint64_t sp, stack, frame_size;
 	int r;
 
 	r = ax_read(c, t->address, l->buf, l->size);
@@ -215,7 +217,20 @@ static int task_stack(struct actx *c, struct layout *l, struct analyze_task *t)
 		return ax_error(&t->stack.error, "task_struct is %s", ax_strerror(r));
 	sp = get(l, &l->sp);
 	stack = get(l, &l->stack);
-	return analyze_stack_scan(c, 0, sp, stack, &t->stack);
+	/*
+	 * thread.sp points at the struct inactive_task_frame __switch_to_asm
+	 * pushed: the unwinder starts from its bp and return address.
+	 */
+	if (kbtf_type_size(c->btf, "inactive_task_frame", &frame_size) >= 0 &&
+	    ax_member(c, "inactive_task_frame.ret_addr", &ret_addr) >= 0 &&
+	    ax_read_member(c, sp, "inactive_task_frame.bp", &u.bp) >= 0 &&
+	    ax_read(c, sp + ret_addr.offset, &u.ip, sizeof(u.ip)) >= 0) {
+		u.sp = sp + frame_size;
+		u.ip_slot = sp + ret_addr.offset;
+	}
+	u.scan_from = sp;
+	u.stack_base = stack;
+	return analyze_stack_scan(c, &u, &t->stack);
 }
 
 int analyze_tasks(struct actx *c)

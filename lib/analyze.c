@@ -157,6 +157,7 @@ int analyze_dump(struct dump *d, struct analyze_report **ret)
 		r = NULL;
 	}
 	analyze_modsyms_free(&c);
+	analyze_orc_free(c.orc);
 	kbtf_free(c.btf);
 	kallsyms_free(c.ks);
 	if (!r)

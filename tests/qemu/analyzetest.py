@@ -181,9 +181,12 @@ def check_report(tap, rep, truth, what):
               f"{what}: mk-threads' three threads share one tgid",
               json.dumps(threads)[:800])
     vf = [t for t in tasks if t["comm"] == "mk-vfork"]
-    stack = [f["symbol"] or "" for f in vf[0].get("stack", [])] if vf else []
-    tap.check(any("vfork" in s for s in stack) and any(s.startswith("schedule") for s in stack),
-              f"{what}: the D-state task's stack shows it waiting in vfork", "\n".join(stack))
+    frames = vf[0].get("stack", []) if vf else []
+    sure = [f["symbol"] or "" for f in frames if not f["unsure"]]
+    tap.check(any("vfork" in s for s in sure) and any(s.startswith("schedule+") for s in sure) and
+              frames and frames[0]["symbol"].startswith("__schedule+"),
+              f"{what}: the D-state task's stack, unwound by ORC from its saved frame, waits in vfork",
+              "\n".join(("? " if f["unsure"] else "") + (f["symbol"] or f["address"]) for f in frames))
 
     mods = sorted((m["name"], m["size"]) for m in rep["modules"]["list"])
     tap.check(mods == sorted(truth.modules) and len(mods) == len(MODULES),
