@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The crash load and unload through kexec_file_load, and what their errors mean. */
+/*
+ * The load and unload by method (kexec_file_load, or kexec_load through
+ * loader/loadseg.h), auto's fallback, and what the kernel's errors mean.
+ */
 #include "loadfile.h"
 
 #include <fcntl.h>

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Loading the crash kernel with kexec_file_load, shared by crashcapctl and
- * crashcapd. Everything that can be checked in user space is checked before
+ * Loading the crash kernel, shared by crashcapctl and crashcapd: with
+ * kexec_file_load, or with kexec_load and crashcap's own segments
+ * (loader/loadseg.h), by load_method; and a kernel for a kexec reboot the
+ * same two ways. Everything that can be checked in user space is checked before
  * the syscall (a load first frees the loaded image, so a load that fails
  * leaves none), and every failure comes back as one line that says what to
  * do, in struct load_error, for the program to print.
