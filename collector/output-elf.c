@@ -200,16 +200,37 @@ static int window_load(struct elf_out *e, uint64_t pfn)
 	return 0;
 }
 
-static int is_excluded(struct elf_out *e, uint64_t pfn, bool *ret)
+/*
+ * The run of pfns from pfn (up to end) that are all left out, or all kept:
+ * its state and length. Whole words at a time: a 256 GiB machine is 64M
+ * pfns, walked twice.
+ */
+static int run_at(struct elf_out *e, uint64_t pfn, uint64_t end, bool *ret_out, uint64_t *ret_len)
 {
-	uint64_t bit;
+	uint64_t bit, stop, i;
+	bool out;
 	int r;
 
 	r = window_load(e, pfn);
 	if (r < 0)
 		return r;
 	bit = pfn - e->win_start;
-	*ret = e->win[bit / 64] & (1ULL << (bit % 64));
+	stop = MIN(end, e->win_start + WINDOW_PFNS) - e->win_start;
+	out = e->win[bit / 64] & (1ULL << (bit % 64));
+	for (i = bit; i < stop;) {
+		uint64_t w = e->win[i / 64], n;
+
+		/* ones where the bit equals the run's state, from bit i on */
+		w = (out ? w : ~w) >> (i % 64);
+		n = ~w ? (uint64_t)__builtin_ctzll(~w) : 64;
+		if (n < 64 - i % 64) {
+			i += n;
+			break;
+		}
+		i += 64 - i % 64;
+	}
+	*ret_out = out;
+	*ret_len = MIN(i, stop) - bit;
 	return 0;
 }
 
@@ -228,15 +249,16 @@ static int count_loads(struct elf_out *e)
 			uint64_t first = g->phys_start / DUMP_PAGE_SIZE;
 			uint64_t last = DIV_ROUND_UP(g->phys_start + g->mem_size, DUMP_PAGE_SIZE);
 
-			for (uint64_t pfn = MAX(first, w); pfn < MIN(last, w + WINDOW_PFNS);
-			     pfn++) {
+			uint64_t end = MIN(last, w + WINDOW_PFNS), len;
+
+			for (uint64_t pfn = MAX(first, w); pfn < end; pfn += len) {
 				bool out;
 
-				r = is_excluded(e, pfn, &out);
+				r = run_at(e, pfn, end, &out, &len);
 				if (r < 0)
 					return r;
 				if (out) {
-					e->walk[k].excluded_run++;
+					e->walk[k].excluded_run += len;
 					continue;
 				}
 				if (e->walk[k].excluded_run >= PFN_EXCLUDED)
@@ -329,18 +351,20 @@ static int write_segment(struct elf_out *e, const struct dump_segment *g)
 	uint64_t end = g->phys_start + g->mem_size;
 	uint64_t first = g->phys_start / DUMP_PAGE_SIZE, last = DIV_ROUND_UP(end, DUMP_PAGE_SIZE);
 	struct seg_walk sw = { .paddr = g->phys_start };
+	uint64_t len;
 	int r;
 
-	for (uint64_t pfn = first; pfn < last; pfn++) {
-		uint64_t bytes = MIN(end, (pfn + 1) * DUMP_PAGE_SIZE) -
-				 MAX(g->phys_start, pfn * DUMP_PAGE_SIZE);
+	for (uint64_t pfn = first; pfn < last; pfn += len) {
+		uint64_t bytes;
 		bool out;
 
-		r = is_excluded(e, pfn, &out);
+		r = run_at(e, pfn, last, &out, &len);
 		if (r < 0)
 			return r;
+		bytes = MIN(end, (pfn + len) * DUMP_PAGE_SIZE) -
+			MAX(g->phys_start, pfn * DUMP_PAGE_SIZE);
 		if (out) {
-			sw.excluded_run++;
+			sw.excluded_run += len;
 			sw.memsz += bytes;
 			continue;
 		}

@@ -44,11 +44,13 @@ if [ ! -x "$bin" ]; then
 fi
 
 # A small x86_64 ELF vmcore: one CPU note, VMCOREINFO, 64 pages of RAM at
-# 1 MiB (16 of them zero). With a third argument, the file is cut there.
-mkcore() { # path [truncate-at]
+# 1 MiB (16 of them zero). With a second argument, the file is cut there;
+# with a third, it has that many pages (pfns 8..23 stay zero).
+mkcore() { # path [truncate-at|0] [pages]
 	/usr/bin/python3 - "$@" <<'PY'
 import struct, sys
 path = sys.argv[1]
+pages = int(sys.argv[3]) if len(sys.argv) > 3 else 64
 def note(name, typ, desc):
     n = name.encode() + b"\0"
     pad = lambda b: b + b"\0" * (-len(b) % 4)
@@ -59,7 +61,7 @@ phoff, phnum = 64, 2
 note_off = phoff + phnum * 56
 load_off = (note_off + len(notes) + 4095) & ~4095
 mem = bytearray()
-for pfn in range(64):
+for pfn in range(pages):
     if 8 <= pfn < 24:
         mem += bytes(4096)
     else:
@@ -71,7 +73,7 @@ ph += struct.pack("<IIQQQQQQ", 1, 7, load_off, 0xffff888000100000, 0x100000,
                   len(mem), len(mem), 0)
 data = bytearray(eh + ph + notes)
 data += bytes(load_off - len(data)) + mem
-if len(sys.argv) > 2:
+if len(sys.argv) > 2 and int(sys.argv[2]):
     data = data[:int(sys.argv[2])]
 open(path, "wb").write(data)
 PY
@@ -89,11 +91,19 @@ expect "-d -1 is a usage error" 2 "crashcap-collect: --dump-level must be 0..31,
 run --compress lzo "$tmp/vmcore" "$tmp/out"
 expect "--compress lzo is a usage error" 2 "crashcap-collect: --compress must be zstd or none, not 'lzo'. Try --help."
 run --zstd-level 20 "$tmp/vmcore" "$tmp/out"
-expect "--zstd-level 20 is a usage error" 2 "crashcap-collect: --zstd-level must be 1..19, not '20'. Try --help."
+expect "--zstd-level 20 is a usage error" 2 "crashcap-collect: --zstd-level must be -50..-1 or 1..19, not '20'. Try --help."
 run --frobnicate "$tmp/vmcore" "$tmp/out"
 expect "an unknown option is a usage error" 2 "crashcap-collect: Unknown option '--frobnicate'. Try --help."
 run "$tmp/vmcore" "$tmp/out" extra
 expect "three arguments is a usage error" 2 "crashcap-collect: Expected VMCORE and OUTPUT, got 3 arguments. Try --help."
+run -F "$tmp/vmcore" "$tmp/out"
+expect "-F with an output file is a usage error" 2 "crashcap-collect: With -F, expected VMCORE only (the stream goes to standard output), got 2 arguments. Try --help."
+run --zstd-level 0 "$tmp/vmcore" "$tmp/out"
+expect "--zstd-level 0 is a usage error" 2 "crashcap-collect: --zstd-level must be -50..-1 or 1..19, not '0'. Try --help."
+run --zstd-level -51 "$tmp/vmcore" "$tmp/out"
+expect "--zstd-level -51 is a usage error" 2 "crashcap-collect: --zstd-level must be -50..-1 or 1..19, not '-51'. Try --help."
+run -j -1 "$tmp/vmcore" "$tmp/out"
+expect "-j -1 is a usage error" 2 "crashcap-collect: --threads must be 0..1024, not '-1'. Try --help."
 run -d
 expect "-d without a value is a usage error" 2 "crashcap-collect: Missing value for option '-d'. Try --help."
 
@@ -176,6 +186,77 @@ err=$(cat "$tmp/stderr")
 expect "a full disk exits 1 with a warning" 1 "crashcap-collect: Writing $tmp/dumpfull stopped early: File too large. It is an INCOMPLETE dump of the 0 pages written."
 status=$(od -An -tu4 -j424 -N4 "$tmp/dumpfull" 2>/dev/null | tr -d ' ')
 [ "$status" = 8 ] && ok "the kept dump says INCOMPLETE" || not_ok "the kept dump says INCOMPLETE" "status $status"
+
+# -F: the flattened stream, rebuilt by makedumpfile -R, is the regular dump
+"$bin" -q -d 1 -j 3 "$tmp/vmcore" "$tmp/regular"
+"$bin" -q -d 1 -j 1 -F "$tmp/vmcore" >"$tmp/stream" 2>"$tmp/stderr"
+rc=$?
+if [ $rc = 0 ] && [ ! -s "$tmp/stderr" ] && [ "$(head -c 12 "$tmp/stream")" = makedumpfile ]; then
+	ok "-F writes the stream to standard output"
+else
+	not_ok "-F writes the stream to standard output" "rc=$rc $(cat "$tmp/stderr")"
+fi
+if command -v makedumpfile >/dev/null; then
+	rm -f "$tmp/rebuilt"
+	makedumpfile -R "$tmp/rebuilt" <"$tmp/stream" >"$tmp/mdf.log" 2>&1
+	if cmp -s "$tmp/rebuilt" "$tmp/regular"; then
+		ok "makedumpfile -R rebuilds the regular dump byte for byte (threads 1 and 3 alike)"
+	else
+		not_ok "makedumpfile -R rebuilds the regular dump byte for byte (threads 1 and 3 alike)" "$(cat "$tmp/mdf.log")"
+	fi
+fi
+"$bin" -q -d 1 -F "$tmp/vmcore" | cat >"$tmp/stream2"
+cmp -s "$tmp/stream" "$tmp/stream2" && ok "-F into a pipe" || not_ok "-F into a pipe" "streams differ"
+"$bin" -q -d 1 -F "$tmp/vmcore" 2>"$tmp/stderr" | head -c 100 >/dev/null
+rc=${PIPESTATUS[0]}
+if [ "$rc" = 1 ] && grep -q "Writing standard output stopped early: Broken pipe" "$tmp/stderr"; then
+	ok "a reader that goes away: EPIPE, exit 1, no signal death"
+else
+	not_ok "a reader that goes away: EPIPE, exit 1, no signal death" "rc=$rc $(cat "$tmp/stderr")"
+fi
+
+# SIGTERM in the middle: the stream still ends, with an INCOMPLETE header
+mkcore "$tmp/big" 0 8192
+mkfifo "$tmp/fifo"
+"$bin" -d 0 --compress none -j 1 -F "$tmp/big" >"$tmp/fifo" 2>"$tmp/stderr" &
+pid=$!
+exec 3<"$tmp/fifo"
+dd bs=100000 count=1 iflag=fullblock <&3 >"$tmp/part" 2>/dev/null
+kill -TERM $pid
+cat <&3 >>"$tmp/part"
+exec 3<&-
+wait $pid
+rc=$?
+if [ $rc = 1 ] && grep -q "^crashcap-collect: Interrupted: standard output is an INCOMPLETE dump of the [0-9]* pages written.$" "$tmp/stderr"; then
+	ok "SIGTERM: exit 1 and a warning"
+else
+	not_ok "SIGTERM: exit 1 and a warning" "rc=$rc $(cat "$tmp/stderr")"
+fi
+if command -v makedumpfile >/dev/null; then
+	rm -f "$tmp/rebuilt"
+	makedumpfile -R "$tmp/rebuilt" <"$tmp/part" >/dev/null 2>&1
+	status=$(od -An -tu4 -j424 -N4 "$tmp/rebuilt" 2>/dev/null | tr -d ' ')
+	[ "$status" = 8 ] && ok "SIGTERM: the rebuilt dump says INCOMPLETE" || not_ok "SIGTERM: the rebuilt dump says INCOMPLETE" "status $status"
+fi
+
+# -E: an ELF core; read back, it gives the same dump as the vmcore itself
+run -q -E -d 1 "$tmp/vmcore" "$tmp/core.elf"
+loads=$(readelf -lW "$tmp/core.elf" 2>/dev/null | grep -c " LOAD ")
+if [ $rc = 0 ] && [ "$loads" = 1 ] && [ "$(head -c 4 "$tmp/core.elf" | od -An -c | tr -d ' ')" = "177ELF" ]; then
+	ok "-E writes an ELF core (16 zero pages in a row are kept: one PT_LOAD)"
+else
+	not_ok "-E writes an ELF core (16 zero pages in a row are kept: one PT_LOAD)" "rc=$rc loads=$loads $err"
+fi
+"$bin" -q -d 1 "$tmp/core.elf" "$tmp/from-elf"
+cmp -s "$tmp/from-elf" "$tmp/regular" && ok "the ELF output as input gives the same dump" || not_ok "the ELF output as input gives the same dump" "dumps differ"
+
+# --progress: at most a line a second, percent, speed and time left
+run --progress -q -d 0 --compress none --no-mmap "$tmp/big" "$tmp/bigdump"
+if [ $rc = 0 ] && ! grep -qv "^crashcap-collect: [0-9]*% of 32.0 MiB" "$tmp/stderr"; then
+	ok "--progress prints only progress lines"
+else
+	not_ok "--progress prints only progress lines" "$err"
+fi
 
 # --dump-dmesg
 run --dump-dmesg "$tmp/text" "$tmp/dmesg.txt"

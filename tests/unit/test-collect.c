@@ -496,6 +496,79 @@ static void test_bad_input(void **state)
 	assert_int_equal(stat("/nonexistent/dir/out", &st), -1);
 }
 
+static bool same_file(const char *a, const char *b)
+{
+	_cleanup_free_ char *x = NULL, *y = NULL;
+	size_t xs, ys;
+
+	assert_int_equal(read_full_file(a, 1ULL << 30, &x, &xs), 0);
+	assert_int_equal(read_full_file(b, 1ULL << 30, &y, &ys), 0);
+	return xs == ys && memcmp(x, y, xs) == 0;
+}
+
+/*
+ * Many chunks: any number of threads, mapped or read, gives the same bytes
+ * (pages are written in pfn order whatever finishes first).
+ */
+static void test_threads_same_output(void **state)
+{
+	struct fixture *f = *state;
+	struct synth_segment segs[2] = {
+		{ .phys_start = 0x100000, .mem_size = 5000 * 4096, .fill = fill },
+		{ .phys_start = 0x40000000, .mem_size = 3000 * 4096 },
+	};
+	struct collect_options o;
+	struct collect_result res, one;
+	char ref[80];
+	static const struct {
+		unsigned threads;
+		bool no_mmap;
+	} runs[] = { { 2, false }, { 7, false }, { 3, true }, { 0, false } };
+
+	f->spec.segments = segs;
+	f->spec.n_segments = 2;
+	write_vmcore(f);
+	snprintf(ref, sizeof(ref), "%s.ref", f->out);
+	o = options(f, 1, COMPRESSION_ZSTD);
+	o.output_path = ref;
+	o.threads = 1;
+	assert_int_equal(collect_dump(&o, &one), 0);
+	assert_int_equal(one.threads, 1);
+	assert_int_equal(one.pages_zero, 8);
+	assert_int_equal(one.pages_written, 8000 - 8);
+	for (size_t i = 0; i < ELEMENTSOF(runs); i++) {
+		o = options(f, 1, COMPRESSION_ZSTD);
+		o.threads = runs[i].threads;
+		o.no_mmap = runs[i].no_mmap;
+		assert_int_equal(collect_dump(&o, &res), 0);
+		if (runs[i].threads)
+			assert_int_equal(res.threads, runs[i].threads);
+		assert_true(same_file(ref, f->out));
+	}
+	unlink(ref);
+}
+
+/* Cancelled (SIGINT/SIGTERM in the command): the file is an INCOMPLETE dump. */
+static void test_cancel(void **state)
+{
+	struct fixture *f = *state;
+	volatile sig_atomic_t cancel = 1;
+	struct collect_options o;
+	struct collect_result res;
+	struct kd_file k;
+
+	write_vmcore(f);
+	o = options(f, 1, COMPRESSION_ZSTD);
+	o.cancel = &cancel;
+	assert_int_equal(collect_dump(&o, &res), 0);
+	assert_int_equal(res.write_error, -EINTR);
+	assert_true(res.incomplete);
+	assert_int_equal(kd_open(f->out, &k), 0);
+	assert_int_equal(k.status, KDUMP_FLAG_ZSTD | KDUMP_STATUS_INCOMPLETE);
+	assert_int_equal(kd_count_dumped(&k), res.pages_written + res.pages_zero);
+	kd_close(&k);
+}
+
 /* No PT_LOAD at all: nothing to dump, and no file left behind. */
 static void test_no_memory(void **state)
 {
@@ -525,6 +598,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_memory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_threads_same_output, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
