@@ -443,7 +443,14 @@ int service_start(struct service *svc)
 		return log_error_errno(-ENOMEM, NO_RESERVATION_MESSAGE);
 	apply_retention(svc, &svc->settings);
 	adopt_loaded(svc);
-	return load(svc, &svc->settings, "start");
+	r = load(svc, &svc->settings, "start");
+	/* A crash kernel crashcap loaded before is still (or again) loaded: run with it. */
+	if (r < 0 && svc->loaded && service_crash_loaded(svc->root)) {
+		log_warning("start: running with the crash kernel %s loaded before",
+			    svc->good.kernel);
+		return 0;
+	}
+	return r;
 }
 
 int service_reload(struct service *svc, const char *reason, bool reread_config)

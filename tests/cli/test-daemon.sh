@@ -1,0 +1,303 @@
+#!/usr/bin/env bash
+# crashcapd on fixture roots with faked syscalls: hotplug bursts through a
+# test uevent socket (debounce, crash_hotplug), reloads (bad settings, a
+# failed syscall and its fallback), the crash initramfs manifest, retention
+# at start, keep_loaded_on_stop. Every run passes --root (a fixture tree)
+# and CRASHCAP_FAKE_SYSCALLS=1: no kexec call can reach this machine's kernel.
+set -u
+py=${PYTHON:-/usr/bin/python3}
+build=${CRASHCAP_BUILD:-build}
+daemon=$build/crashcapd
+ctl=$build/crashcapctl
+fixtures=tests/fixtures/roots
+export CRASHCAP_FAKE_SYSCALLS=1
+unset CRASHCAP_COLLECTOR NOTIFY_SOCKET
+
+tmp=$(mktemp -d /tmp/crashcap-daemon-XXXXXX)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+n=0 failed=0
+
+check() { # desc diag command...
+	local desc=$1 diag=$2
+	shift 2
+	n=$((n + 1))
+	if "$@"; then
+		echo "ok $n - $desc"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n - $desc"
+		printf '%s\n' "$(eval "echo \"$diag\"")" | sed 's/^/#   /'
+	fi
+}
+# Waits up to 10 s for a shell condition (evaluated each time) to hold.
+wait_until() {
+	for _ in $(seq 1 200); do eval "$1" && return 0; sleep 0.05; done
+	return 1
+}
+# A value from ROOT/run/crashcap/daemon.json.
+state() { # root key
+	"$py" -c 'import json,sys; v=json.load(open(sys.argv[1]))[sys.argv[2]]; print("null" if v is None else str(v).lower() if isinstance(v, bool) else v)' \
+		"$1/run/crashcap/daemon.json" "$2" 2>/dev/null
+}
+loads() { grep -c '^kexec_file_load .*KEXEC_FILE_ON_CRASH (0x2)' "$1/run/crashcap/fake-syscalls.log" 2>/dev/null || echo 0; }
+calls() { grep -c '^kexec' "$1/run/crashcap/fake-syscalls.log" 2>/dev/null || echo 0; }
+# Sends count kernel-format uevents, one every interval seconds.
+uevents() { # socket subsystem action count interval [first]
+	"$py" - "$@" <<'PY'
+import socket, sys, time
+path, sub, action, count, interval = sys.argv[1:6]
+first = int(sys.argv[6]) if len(sys.argv) > 6 else 32
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+for i in range(int(count)):
+    dev = f"/devices/system/{sub}/{sub}{first + i}"
+    msg = f"{action}@{dev}\0ACTION={action}\0DEVPATH={dev}\0SUBSYSTEM={sub}\0SEQNUM={1000 + i}\0"
+    s.sendto(msg.encode(), path)
+    time.sleep(float(interval))
+PY
+}
+# A stand-in for systemd's notify socket: one line per datagram, newlines as |.
+notify_listener() { # socket log
+	"$py" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(60)
+with open(sys.argv[2], "w") as out:
+    while True:
+        m = s.recv(4096).decode().replace("\n", "|")
+        out.write(m + "\n")
+        out.flush()
+        if "STOPPING=1" in m:
+            break
+' "$1" "$2" &
+	pids+=($!)
+	wait_until 'test -S "$1"'
+}
+fresh() { # fixture names... -> a new root made of them, later ones over earlier
+	local d=$tmp/root.$n.$RANDOM
+	mkdir -p "$d"
+	for f in "$@"; do cp -a "$fixtures/$f/." "$d/"; done
+	echo "$d"
+}
+start_daemon() { # root [args...]
+	local root=$1
+	shift
+	NOTIFY_SOCKET=$tmp/notify.sock "$daemon" --root "$root" --test-uevent-socket "$root/uevents.sock" "$@" \
+		>"$root/d.out" 2>"$root/d.err" &
+	dpid=$!
+	pids+=($dpid)
+	wait_until 'test -S "$root/uevents.sock"'
+	wait_until 'test "$(state "$root" loaded)" = true'
+}
+stop_daemon() {
+	kill -TERM "$dpid"
+	wait "$dpid"
+	drc=$?
+}
+
+[ -x "$daemon" ] || { echo "not ok 1 - $daemon is not built"; exit 1; }
+
+# --- hotplug bursts ---------------------------------------------------------
+d=$(fresh reserved daemon-hotplug)
+rm -f "$tmp/notify.sock"
+notify_listener "$tmp/notify.sock" "$tmp/notify.log"
+start_daemon "$d"
+check "crashcapd loads at start; daemon.json says so" '$(cat $d/d.err)' \
+	test "$(loads "$d")" = 1 -a "$(state "$d" loaded)" = true -a "$(state "$d" hotplug_source)" = "test socket $d/uevents.sock"
+check "no reload yet: no gap measured" '$(cat $d/run/crashcap/daemon.json)' test "$(state "$d" last_gap_usec)" = null
+
+# 32 memory-block events within one second: one reload after the quiet period.
+uevents "$d/uevents.sock" memory add 32 0.03
+wait_until 'test "$(state "$d" hotplug_bursts)" = 1'
+sleep 0.5
+check "32 memory events in a second: exactly one reload" '$(cat $d/run/crashcap/fake-syscalls.log; cat $d/d.err)' \
+	test "$(loads "$d")" = 2 -a "$(state "$d" hotplug_events)" = 32 -a "$(state "$d" hotplug_reloads)" = 1
+check "the reload's time without a crash kernel is measured and logged" '$(cat $d/d.err)' \
+	grep -qE "reload \(memory hotplug, 32 events\): crash kernel loaded: .*; without a crash kernel for [0-9]+\.[0-9] ms" "$d/d.err"
+gap=$(state "$d" last_gap_usec)
+check "daemon.json has the gap ($gap us)" '$(cat $d/run/crashcap/daemon.json)' test "$gap" != null -a "${gap:-x}" -ge 0 2>/dev/null
+echo "# reload gap with faked syscalls: ${gap} us"
+check "still loaded after the burst" '' test "$(cat "$d/sys/kernel/kexec_crash_loaded")" = 1
+
+# Online events of the same blocks, two bursts apart: two reloads.
+uevents "$d/uevents.sock" memory online 4 0.01
+wait_until 'test "$(state "$d" hotplug_bursts)" = 2'
+sleep 1
+uevents "$d/uevents.sock" memory offline 3 0.01
+wait_until 'test "$(state "$d" hotplug_bursts)" = 3'
+check "two bursts apart: two more reloads" '$(cat $d/run/crashcap/fake-syscalls.log)' test "$(loads "$d")" = 4
+
+# Events that do not change what a dump covers.
+uevents "$d/uevents.sock" memory change 5 0.01
+uevents "$d/uevents.sock" block add 5 0.01
+sleep 1
+check "change events and other subsystems: no reload" '$(cat $d/run/crashcap/daemon.json)' \
+	test "$(loads "$d")" = 4 -a "$(state "$d" hotplug_events)" = 39
+
+# A steady stream longer than hotplug_max_delay is not held off for ever.
+uevents "$d/uevents.sock" memory add 60 0.1 &
+spid=$!
+wait_until 'test "$(state "$d" hotplug_events)" -gt 39'
+sleep 5.3
+check "a stream of events reloads by hotplug_max_delay (5 s), before it ends" '$(cat $d/run/crashcap/daemon.json)' \
+	test "$(state "$d" hotplug_reloads)" -ge 4
+wait $spid
+wait_until 'test "$(state "$d" hotplug_bursts)" = 5'
+check "the 6 s stream: two reloads (one at 5 s, one after)" '$(cat $d/run/crashcap/daemon.json)' test "$(loads "$d")" = 6
+
+# The kernel keeps the image current itself (crash_hotplug = 1): no reload.
+echo 1 >"$d/sys/devices/system/memory/crash_hotplug"
+uevents "$d/uevents.sock" memory add 32 0.01
+wait_until 'test "$(state "$d" hotplug_bursts)" = 6'
+check "crash_hotplug = 1: a memory burst makes no syscall" '$(cat $d/d.err)' \
+	test "$(calls "$d")" = 6 -a "$(state "$d" hotplug_kernel_updated)" = 1
+check "and says why" '$(cat $d/d.err)' grep -qF "memory hotplug (32 events): the kernel keeps the loaded crash image current itself (crash_hotplug = 1): no reload" "$d/d.err"
+# ... but CPU hotplug with cpu/crash_hotplug = 0 still reloads.
+uevents "$d/uevents.sock" cpu add 1 0 4
+wait_until 'test "$(state "$d" hotplug_bursts)" = 7'
+check "a CPU added while cpu/crash_hotplug reads 0: one reload" '$(cat $d/d.err)' test "$(loads "$d")" = 7
+
+# --- reloads ------------------------------------------------------------------
+before=$(calls "$d")
+cp "$d/etc/crashcap.conf" "$tmp/good.conf"
+printf 'hotplug_quiet = soon\n' >>"$d/etc/crashcap.conf"
+kill -HUP "$dpid"
+wait_until 'grep -qF "hotplug_quiet must be a time" "$tmp/notify.log"'
+check "SIGHUP with a bad setting: file:line in the log" '$(cat $d/d.err)' \
+	grep -qF "crashcapd: $d/etc/crashcap.conf:7: hotplug_quiet must be a time from 0 to 1h such as 500ms, 2s or 1min, got 'soon'" "$d/d.err"
+check "... and in systemd's STATUS=, with READY=1 again" '$(cat $tmp/notify.log)' \
+	grep -qF "READY=1|STATUS=reload failed: $d/etc/crashcap.conf:7: hotplug_quiet must be" "$tmp/notify.log"
+check "... no syscall, the old image stays loaded" '$(cat $d/run/crashcap/fake-syscalls.log)' \
+	test "$(calls "$d")" = "$before" -a "$(cat "$d/sys/kernel/kexec_crash_loaded")" = 1
+check "... daemon.json names the error" '' test "$(state "$d" settings_error)" != null
+cp "$tmp/good.conf" "$d/etc/crashcap.conf"
+
+# A reload the kernel refuses after freeing the old image: the last good one goes back.
+mkdir -p "$d/fake" && printf 'ENOEXEC\n0\n' >"$d/fake/kexec_errno"
+kill -HUP "$dpid"
+wait_until 'test "$(state "$d" fallbacks)" = 1'
+check "a failed reload syscall: the previous image is loaded again at once" '$(cat $d/d.err; tail -n3 $d/run/crashcap/fake-syscalls.log)' \
+	test "$(cat "$d/sys/kernel/kexec_crash_loaded")" = 1 -a "$(tail -n1 "$d/run/crashcap/fake-syscalls.log" | grep -c -- '-> 0$')" = 1
+check "... and both are logged" '$(cat $d/d.err)' \
+	grep -qE "reload \(SIGHUP\): loaded the previous crash kernel .* again; without a crash kernel for [0-9.]+ ms" "$d/d.err"
+# Both the reload and the fallback fail: no crash kernel, said plainly.
+printf 'ENOEXEC\nENOEXEC\n0\n' >"$d/fake/kexec_errno"
+kill -HUP "$dpid"
+wait_until 'test "$(state "$d" loaded)" = false'
+check "reload and fallback both fail: not loaded, and the log says so" '$(cat $d/d.err)' \
+	grep -qF "loading the previous crash kernel $d/boot/vmlinuz-6.1.0-crashcap-test again failed too" "$d/d.err"
+rm -f "$d/fake/kexec_errno"
+kill -HUP "$dpid"
+wait_until 'test "$(state "$d" loaded)" = true'
+check "the next good reload loads again" '' test "$(cat "$d/sys/kernel/kexec_crash_loaded")" = 1
+stop_daemon
+check "SIGTERM: unloaded, exit 0" '$(tail -n2 $d/run/crashcap/fake-syscalls.log)' \
+	test "$drc" = 0 -a "$(cat "$d/sys/kernel/kexec_crash_loaded")" = 0 -a ! -e "$d/run/crashcap/daemon.json"
+wait "${pids[0]}" 2>/dev/null
+check "STOPPING=1 last" '$(cat $tmp/notify.log)' test "$(tail -n1 "$tmp/notify.log" | grep -c STOPPING=1)" = 1
+
+# keep_loaded_on_stop = yes: stopping leaves it loaded.
+d=$(fresh reserved daemon-hotplug)
+echo "keep_loaded_on_stop = yes" >>"$d/etc/crashcap.conf"
+start_daemon "$d"
+stop_daemon
+check "keep_loaded_on_stop = yes: no unload on SIGTERM" '$(cat $d/run/crashcap/fake-syscalls.log)' \
+	test "$drc" = 0 -a "$(cat "$d/sys/kernel/kexec_crash_loaded")" = 1 -a "$(calls "$d")" = 1
+# ... and the next start adopts it: a failing load then puts it back.
+mkdir -p "$d/fake" && printf 'ENOEXEC\n0\n' >"$d/fake/kexec_errno"
+start_daemon "$d"
+check "a start whose load fails puts the image crashcap loaded before back, and runs" '$(cat $d/d.err)' \
+	grep -qF "start: loaded the previous crash kernel" "$d/d.err"
+stop_daemon
+check "... until SIGTERM (exit 0)" '$(cat $d/d.err)' test "$drc" = 0
+
+# --- retention at start --------------------------------------------------------
+d=$(fresh reserved daemon-hotplug daemon-dumps)
+printf 'target = LABEL=crashdump\npath = /\nkeep_dumps = 2\n' >>"$d/etc/crashcap.conf"
+start_daemon "$d"
+left=$(ls "$d/mnt/dumps/crashcap" | sort | tr '\n' ' ')
+check "retention at start: keep_dumps = 2 keeps the newest complete and the newest dump" '$(cat $d/d.err)' \
+	test "$left" = "2025-03-12-10:00:00-6.1.0-18-amd64 2025-05-01-00:00:00-6.12.9-amd64 2025-13-45-99:99:99-bad lost+found notes.txt "
+check "retention logs what it removed" '$(cat $d/d.err)' \
+	grep -qF "retention: removed 4 dumps" "$d/d.err"
+stop_daemon
+
+# --- the crash initramfs manifest --------------------------------------------
+collector=$build/crashcap-collect
+moddir=tests/fixtures/modules/tree/lib/modules/1.0-crashcap-test
+if [ -x "$collector" ]; then
+	d=$(fresh initramfs-fake reserved daemon-hotplug)
+	echo 1.0-crashcap-test >"$d/proc/sys/kernel/osrelease"
+	"$py" "$fixtures/make-bzimage.py" "$d/boot/vmlinuz-1.0-crashcap-test" --release 1.0-crashcap-test
+	rm -rf "$d/lib/modules/1.0-crashcap-test" && mkdir -p "$d/lib/modules" && cp -a "$moddir" "$d/lib/modules/1.0-crashcap-test"
+	sed -i '/^initrd =/d' "$d/etc/crashcap.conf"
+	cp "$collector" "$tmp/collector"
+	img=$d/var/lib/crashcap/initrd-1.0-crashcap-test.img
+	start_daemon "$d" --collector "$tmp/collector"
+	check "no initrd yet: built at start, with its manifest, and loaded" '$(cat $d/d.err)' \
+		test -s "$img" -a -s "$img.manifest" -a ! -e "$img.new" -a "$(state "$d" initrd_builds)" = 1
+	# Built beside the one of the loaded image, renamed into its place once loaded.
+	check "the load used the newly built initramfs, renamed into place after" '$(cat $d/run/crashcap/fake-syscalls.log)' \
+		grep -qF "initrd=$(realpath "$img").new " "$d/run/crashcap/fake-syscalls.log"
+	check "the manifest lists kernel, collector, settings, modules, version" '$(cat $img.manifest)' \
+		test "$(grep -cE '^(kernel|collector|settings|modules|version) [0-9a-f]{64}$' "$img.manifest")" = 5
+	kill -HUP "$dpid"
+	wait_until 'test "$(state "$d" reloads)" = 1'
+	check "SIGHUP with nothing changed: no rebuild" '$(cat $d/d.err)' \
+		test "$(state "$d" initrd_builds)" = 1 -a "$(grep -c 'is up to date' "$d/d.err")" = 1
+	echo "dump_level = 1" >>"$d/etc/crashcap.conf"
+	kill -HUP "$dpid"
+	wait_until 'test "$(state "$d" reloads)" = 2'
+	check "a changed setting: built again" '$(cat $d/d.err)' \
+		grep -qF "building the crash initramfs again: its settings changed" "$d/d.err"
+	printf 'x' >>"$tmp/collector"
+	kill -HUP "$dpid"
+	wait_until 'test "$(state "$d" reloads)" = 3'
+	check "a changed collector: built again" '$(cat $d/d.err)' \
+		grep -qF "building the crash initramfs again: its collector changed" "$d/d.err"
+	echo "# changed" >>"$d/lib/modules/1.0-crashcap-test/modules.dep"
+	kill -HUP "$dpid"
+	wait_until 'test "$(state "$d" reloads)" = 4'
+	check "changed modules: built again" '$(cat $d/d.err)' \
+		grep -qF "building the crash initramfs again: its modules changed" "$d/d.err"
+	printf 'x' >>"$d/boot/vmlinuz-1.0-crashcap-test"
+	kill -HUP "$dpid"
+	wait_until 'test "$(state "$d" reloads)" = 5'
+	check "a changed kernel: built again" '$(cat $d/d.err)' \
+		grep -qF "building the crash initramfs again: its kernel changed" "$d/d.err"
+	check "five builds in all" '$(cat $d/run/crashcap/daemon.json)' test "$(state "$d" initrd_builds)" = 5
+	# A build that fails: the loaded image stays, no syscall.
+	before=$(calls "$d")
+	rm -f "$tmp/collector"
+	echo "dump_level = 2" >>"$d/etc/crashcap.conf"
+	kill -HUP "$dpid"
+	wait_until 'test "$(state "$d" failed_reloads)" = 1'
+	check "a build that fails: no syscall, still loaded" '$(cat $d/d.err)' \
+		test "$(calls "$d")" = "$before" -a "$(cat "$d/sys/kernel/kexec_crash_loaded")" = 1 -a -s "$img" -a ! -e "$img.new"
+	stop_daemon
+else
+	for i in 1 2 3 4 5 6 7 8 9 10; do n=$((n + 1)); echo "ok $n - initramfs manifest # SKIP $collector is not built"; done
+fi
+
+# --- bad start -------------------------------------------------------------------
+d=$(fresh no-reservation)
+"$daemon" --root "$d" >"$tmp/d.out" 2>"$tmp/d.err"
+drc=$?
+check "no reservation: exit 1 with the crashkernel= hint, nothing loaded" '$(cat $tmp/d.err)' \
+	test "$drc" = 1 -a "$(grep -c 'no memory is reserved for a crash kernel' "$tmp/d.err")" = 1
+"$daemon" --root "$d" --hotplug-source sometimes >"$tmp/d.out" 2>"$tmp/d.err"
+drc=$?
+check "bad --hotplug-source: exit 1 with the choices" '$(cat $tmp/d.err)' \
+	test "$drc" = 1 -a "$(grep -c "hotplug-source must be auto, udev or kernel, got 'sometimes'" "$tmp/d.err")" = 1
+CRASHCAP_FAKE_SYSCALLS=1 "$daemon" >"$tmp/d.out" 2>"$tmp/d.err"
+drc=$?
+check "fake syscalls forced without a fixture root: refused" '$(cat $tmp/d.err)' \
+	test "$drc" = 1 -a "$(grep -c 'pass --root DIR with a fixture tree' "$tmp/d.err")" = 1
+
+echo "1..$n"
+[ $failed = 0 ]
