@@ -22,7 +22,7 @@ static const struct verb verbs[] = {
 	{ "load", verb_load, "build the crash initramfs and load the crash kernel" },
 	{ "unload", verb_unload, "unload the crash kernel" },
 	{ "rebuild", verb_rebuild, "build the crash initramfs only" },
-	{ "analyze", verb_analyze, "report why the machine died, from a dump alone (--json)", true },
+	{ "analyze", verb_analyze, "why the machine died, from a dump alone (--json)", true },
 	{ "help", verb_help, "show this help", true },
 	{ "--version", verb_version, "show the version", true },
 };
