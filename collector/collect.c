@@ -8,6 +8,7 @@
  */
 #include "collect-internal.h"
 #include "log.h"
+#include "utsname.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -15,8 +16,6 @@
 #include <sys/stat.h>
 
 #define DUMP_LEVEL_ZERO 1
-/* Before 5.11 struct uts_namespace began with a 4-byte kref; newer kernels say OFFSET(). */
-#define UTS_NAME_OFFSET_OLD 4
 /* More threads than this would only add memory (chunks in flight) for no speed. */
 #define THREADS_MAX 64U
 /* Chunk results in flight, all together: the memory the pipeline may hold. */
@@ -137,33 +136,15 @@ static void set_field(char *dst, const char *src)
 	snprintf(dst, KDUMP_UTS_LEN, "%s", src);
 }
 
-/*
- * Nodename, version and domainname live only in the dumped kernel's memory:
- * init_uts_ns.name, found the way makedumpfile finds it.
- */
-static void read_utsname(struct dump *d, const struct vmcoreinfo *vi, struct kdump_utsname *u)
+/* Nodename, version and domainname live only in the dumped kernel's memory. */
+static void read_utsname(struct dump *d, struct kdump_utsname *u)
 {
 	struct kdump_utsname mem;
-	uint64_t addr, off;
 	int r;
 
-	if (!vi)
-		return;
-	if (vmcoreinfo_symbol(vi, "system_utsname", &addr) < 0) {
-		if (vmcoreinfo_symbol(vi, "init_uts_ns", &addr) < 0)
-			return;
-		if (vmcoreinfo_offset(vi, "uts_namespace.name", &off) < 0)
-			off = UTS_NAME_OFFSET_OLD;
-		addr += off;
-	}
-	r = dump_read_virt(d, addr, &mem, sizeof(mem));
+	r = dump_read_utsname(d, &mem);
 	if (r < 0) {
-		log_debug_errno(r, "Cannot read the kernel's utsname at 0x%" PRIx64 ": %m", addr);
-		return;
-	}
-	mem.sysname[KDUMP_UTS_LEN - 1] = mem.release[KDUMP_UTS_LEN - 1] = 0;
-	if (!streq(mem.sysname, "Linux") || (u->release[0] && !streq(mem.release, u->release))) {
-		log_debug("The kernel's utsname does not match VMCOREINFO, not using it.");
+		log_debug_errno(r, "No utsname from the dumped kernel's memory: %m");
 		return;
 	}
 	memcpy(u->nodename, mem.nodename, KDUMP_UTS_LEN);
@@ -203,7 +184,7 @@ void collect_writer_params(struct collect *c, struct kdump_writer_params *p)
 		if (vmcoreinfo_number(vi, "phys_base", &v) >= 0)
 			p->phys_base = (uint64_t)v;
 	}
-	read_utsname(c->dump, vi, &p->utsname);
+	read_utsname(c->dump, &p->utsname);
 }
 
 static int check_options(const struct collect_options *o)

@@ -209,7 +209,8 @@ fi
 cmp -s "$tmp/stream" "$tmp/stream2" && ok "-F into a pipe" || not_ok "-F into a pipe" "streams differ"
 "$bin" -q -d 1 -F "$tmp/vmcore" 2>"$tmp/stderr" | head -c 100 >/dev/null
 rc=${PIPESTATUS[0]}
-if [ "$rc" = 1 ] && grep -q "Writing standard output stopped early: Broken pipe" "$tmp/stderr"; then
+# (the reader may be gone before the stream's header, or after some pages)
+if [ "$rc" = 1 ] && grep -qE "(Writing|Cannot write) standard output.*Broken pipe" "$tmp/stderr"; then
 	ok "a reader that goes away: EPIPE, exit 1, no signal death"
 else
 	not_ok "a reader that goes away: EPIPE, exit 1, no signal death" "rc=$rc $(cat "$tmp/stderr")"
