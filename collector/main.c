@@ -89,7 +89,8 @@ static int parse_int(const char *s, int min, int max, int *ret)
 
 	if (parse_u64(s + negative, 10, &v) < 0 || v > (uint64_t)INT_MAX)
 		return -ERANGE;
-	if ((negative ? -(int64_t)v : (int64_t)v) < min || (negative ? -(int64_t)v : (int64_t)v) > max)
+	if ((negative ? -(int64_t)v : (int64_t)v) < min ||
+	    (negative ? -(int64_t)v : (int64_t)v) > max)
 		return -ERANGE;
 	*ret = negative ? -(int)v : (int)v;
 	return 0;
@@ -150,7 +151,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case ARG_ZSTD_LEVEL:
 			if (parse_int(optarg, ZSTD_LEVEL_MIN, 19, &a->o.zstd_level) < 0 ||
 			    a->o.zstd_level == 0)
-				return usage_error("--zstd-level must be -50..-1 or 1..19, not", optarg);
+				return usage_error("--zstd-level must be -50..-1 or 1..19, not",
+						   optarg);
 			break;
 		case 'j':
 			if (parse_int(optarg, 0, 1024, &v) < 0)
