@@ -44,6 +44,8 @@ const char *ax_strerror(int r)
 		return "not mapped by the kernel's page tables";
 	case -EBADMSG:
 		return "corrupt";
+	case -ELOOP:
+		return "a loop (or implausibly long)";
 	default:
 		return strerror(r < 0 ? -r : r);
 	}

@@ -166,6 +166,9 @@ static int add_task(struct actx *c, uint64_t addr, void *userdata)
 	struct analyze_task t;
 	int e;
 
+	/* A corrupt list could lead from thread list to thread list: one cap for all. */
+	if (r->n_tasks >= MAX_TASKS)
+		return -ELOOP;
 	e = read_task(c, w->l, addr, &t);
 	if (e < 0) {
 		if (!w->error) {
@@ -197,7 +200,7 @@ static int add_process(struct actx *c, uint64_t leader, void *userdata)
 	if (e >= 0 && signal)
 		e = ax_list_walk(c, signal + w->l->thread_head_off, w->l->thread_node_off,
 				 MAX_TASKS, add_task, w);
-	if (e == -ENOMEM)
+	if (e == -ENOMEM || e == -ELOOP)
 		return e;
 	/* The threads are out of reach: list the process itself. */
 	if (e < 0 || !signal)
