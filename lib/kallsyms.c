@@ -33,7 +33,8 @@ struct kallsyms {
 	size_t n;
 	char *strtab;
 	size_t strtab_size;
-	uint32_t *by_name; /* indexes into syms, sorted by name; built on first use */
+	uint32_t *by_name; /* hash table of indexes into syms + 1; built on first use */
+	size_t by_name_size;
 };
 
 struct kallsyms *kallsyms_free(struct kallsyms *k)
@@ -262,41 +263,71 @@ const char *kallsyms_format(const struct kallsyms *k, uint64_t addr, char *buf, 
 	return buf;
 }
 
-static int name_cmp(const void *a, const void *b, void *userdata)
+static uint64_t name_hash(const char *s)
 {
-	const struct kallsyms *k = userdata;
-	const struct sym *x = &k->syms[*(const uint32_t *)a], *y = &k->syms[*(const uint32_t *)b];
-	int c = strcmp(k->strtab + x->name + 1, k->strtab + y->name + 1);
+	uint64_t h = 0xcbf29ce484222325ULL;
 
-	if (c)
-		return c;
-	return x->index < y->index ? -1 : x->index > y->index;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
+	return h;
+}
+
+static const char *sym_name(const struct kallsyms *k, uint32_t i)
+{
+	return k->strtab + k->syms[i].name + 1;
+}
+
+/* Open addressing over indexes into syms (+1; 0 is empty); of equal names, the kernel's first. */
+static int build_name_index(struct kallsyms *k)
+{
+	size_t size = 16;
+
+	while (size < 2 * k->n)
+		size *= 2;
+	k->by_name = calloc(size, sizeof(*k->by_name));
+	if (!k->by_name)
+		return -ENOMEM;
+	k->by_name_size = size;
+	for (uint32_t i = 0; i < k->n; i++) {
+		const char *name = sym_name(k, i);
+
+		for (size_t h = name_hash(name) & (size - 1);; h = (h + 1) & (size - 1)) {
+			uint32_t *slot = &k->by_name[h];
+
+			if (*slot == 0) {
+				*slot = i + 1;
+				break;
+			}
+			if (streq(sym_name(k, *slot - 1), name)) {
+				if (k->syms[i].index < k->syms[*slot - 1].index)
+					*slot = i + 1;
+				break;
+			}
+		}
+	}
+	return 0;
 }
 
 int kallsyms_lookup_name(struct kallsyms *k, const char *name, uint64_t *ret_addr)
 {
-	size_t lo = 0, hi = k->n;
+	int r;
 
 	if (!k->by_name) {
-		k->by_name = malloc(k->n * sizeof(*k->by_name));
-		if (!k->by_name)
-			return -ENOMEM;
-		for (size_t i = 0; i < k->n; i++)
-			k->by_name[i] = i;
-		qsort_r(k->by_name, k->n, sizeof(*k->by_name), name_cmp, k);
+		r = build_name_index(k);
+		if (r < 0)
+			return r;
 	}
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
+	for (size_t h = name_hash(name) & (k->by_name_size - 1);;
+	     h = (h + 1) & (k->by_name_size - 1)) {
+		uint32_t slot = k->by_name[h];
 
-		if (strcmp(k->strtab + k->syms[k->by_name[mid]].name + 1, name) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
+		if (slot == 0)
+			return -ENOENT;
+		if (streq(sym_name(k, slot - 1), name)) {
+			*ret_addr = k->syms[slot - 1].addr;
+			return 0;
+		}
 	}
-	if (lo >= k->n || !streq(k->strtab + k->syms[k->by_name[lo]].name + 1, name))
-		return -ENOENT;
-	*ret_addr = k->syms[k->by_name[lo]].addr;
-	return 0;
 }
 
 const char *kallsyms_missing(const struct vmcoreinfo *vi)
