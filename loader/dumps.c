@@ -97,6 +97,7 @@ static int read_summary(int dfd, struct dump_info *d)
 	}
 	if (jsonflat_i64(&j, "crash_time_unix", &t) >= 0)
 		d->time = t;
+	(void)jsonflat_u64(&j, "peak_rss_bytes", &d->peak_rss_bytes);
 	r = dup_field(&j, "kernel_release", &d->kernel_release);
 	if (r >= 0)
 		r = dup_field(&j, "hostname", &d->hostname);

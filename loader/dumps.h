@@ -27,6 +27,7 @@ struct dump_info {
 	enum dump_state state;
 	uint64_t dump_bytes; /* size of dump_file */
 	uint64_t bytes; /* disk space all of the directory's files take */
+	uint64_t peak_rss_bytes; /* the collector's peak memory in the crash kernel; 0: unknown */
 };
 
 struct dump_list {

@@ -284,6 +284,83 @@ else
 	for i in 1 2 3 4 5 6 7 8 9 10; do n=$((n + 1)); echo "ok $n - initramfs manifest # SKIP $collector is not built"; done
 fi
 
+# --- crashcapctl: start / stop / restart / reload, list, showmem, estimate, test ----
+run() { # crashcapctl args...
+	"$ctl" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+}
+d=$(fresh reserved daemon-hotplug daemon-dumps)
+printf 'target = LABEL=crashdump\npath = /\n' >>"$d/etc/crashcap.conf"
+run --root "$d" start
+check "start without a daemon: loads once, and says hotplug is not watched" '$rc $(cat $tmp/out $tmp/err)' \
+	test "$rc" = 0 -a "$(cat "$d/sys/kernel/kexec_crash_loaded")" = 1 -a "$(grep -c "crashcapd is not running: memory and CPU hotplug will not reload it" "$tmp/out")" = 1
+run --root "$d" showmem --json
+check "showmem --json: reserved, the image, used and free" '$(cat $tmp/out $tmp/err)' \
+	"$py" -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["reserved"] == 256 << 20 and j["loaded"] and j["image"]["kernel_init_size"] == 48 << 20, j; assert j["used"] == (48 << 20) + 4096 + (1 << 20) and j["free"] == j["reserved"] - j["used"], j' "$tmp/out"
+run --root "$d" showmem
+check "showmem text" '$(cat $tmp/out)' grep -qE "^Free: +207\.0 MiB for the crash kernel to run in" "$tmp/out"
+run --root "$d" estimate --json
+check "estimate --json: kernel, initramfs, collector measured in the last dump, proposal 128M" '$(cat $tmp/out $tmp/err)' \
+	"$py" -c 'import json,sys; j=json.load(open(sys.argv[1])); p={x["name"]: x["bytes"] for x in j["parts"]}; assert p["crash kernel"] == 48 << 20 and p["collector"] == 22 << 20 and p["kernel at run"] == 32 << 20, p; assert j["crashkernel"] == "128M" and j["proposal"] == 128 << 20 and j["reserved"] == 256 << 20, j' "$tmp/out"
+run --root "$d" estimate
+check "estimate prints its reasoning and the proposal" '$(cat $tmp/out)' \
+	grep -qF "Proposed: crashkernel=128M (rounded up to 16 MiB)" "$tmp/out"
+check "... and the measured collector" '$(cat $tmp/out)' \
+	grep -qF "its peak, measured in the crash kernel for 2025-03-12-10:00:00-6.1.0-18-amd64" "$tmp/out"
+run --root "$d" list
+check "list: six dumps, oldest first, with state and panic line" '$(cat $tmp/out $tmp/err)' \
+	test "$rc" = 0 -a "$(sed -n 2p "$tmp/out" | tr -s ' ')" = "2025-01-10 08:00:00 6.1.0-13-amd64 20.0 KiB complete sysrq triggered crash" -a "$(grep -c '' "$tmp/out")" = 9
+run --root "$d" list --json
+check "list --json" '$(cat $tmp/out $tmp/err)' \
+	"$py" -c 'import json,sys; j=json.load(open(sys.argv[1])); s=[d["state"] for d in j["dumps"]]; assert s == ["complete","incomplete","complete","failed","unfinished","incomplete"], s; assert j["dumps"][2]["panic_message"] == "Oops: general protection fault"' "$tmp/out"
+run --root "$d" list --dir "$d/nowhere"
+check "list --dir of an empty place" '$(cat $tmp/out)' grep -qF "no dumps in $d/nowhere" "$tmp/out"
+printf 'target = LABEL=unmounted\n' >"$tmp/unmounted.conf"
+run --root "$d" --config "$tmp/unmounted.conf" list
+check "list with the target not mounted: what to do" '$(cat $tmp/err)' \
+	grep -qF "crashcapctl: the dump target LABEL=unmounted is not mounted on this system: mount it, or pass --dir DIR" "$tmp/err"
+run --root "$d" dmesg "$d/mnt/dumps/crashcap/2025-03-12-10:00:00-6.1.0-18-amd64"
+check "dmesg of a file that is no dump" '$rc $(cat $tmp/err)' \
+	grep -qF "is not a dump crashcap can read (ELF vmcore or kdump-compressed)" "$tmp/err"
+run dmesg "$d/mnt/dumps/crashcap/2025-03-12-10:00:00-6.1.0-18-amd64-2"
+check "dmesg of a dump folder without a vmcore" '$(cat $tmp/err)' grep -qF "holds no vmcore: is it a dump folder?" "$tmp/err"
+printf 'hotplug_quiet = soon\n' >>"$d/etc/crashcap.conf"
+before=$(calls "$d")
+run --root "$d" reload
+check "reload with a bad setting: file:line, exit 1, no syscall" '$rc $(cat $tmp/err)' \
+	test "$rc" = 1 -a "$(calls "$d")" = "$before" -a "$(grep -c "$d/etc/crashcap.conf:9: hotplug_quiet must be" "$tmp/err")" = 1
+sed -i '/hotplug_quiet = soon/d' "$d/etc/crashcap.conf"
+run --root "$d" reload
+check "reload without a daemon: loads again, with the gap" '$(cat $tmp/out $tmp/err)' \
+	grep -qE "last reload without a crash kernel for [0-9.]+ ms" "$tmp/out"
+run --root "$d" test
+check "test without --yes-crash-this-machine: refused" '$(cat $tmp/err)' \
+	test "$rc" = 1 -a "$(grep -c "run crashcapctl test --yes-crash-this-machine" "$tmp/err")" = 1 -a ! -e "$d/proc/sysrq-trigger"
+: >"$d/proc/sysrq-trigger"
+run --root "$d" test --yes-crash-this-machine
+check "test --yes-crash-this-machine writes c to ROOT/proc/sysrq-trigger" '$(cat $tmp/out $tmp/err)' \
+	test "$rc" = 0 -a "$(cat "$d/proc/sysrq-trigger")" = c
+run --root "$d" stop
+check "stop without a daemon: unloads" '$(cat $tmp/out $tmp/err)' \
+	test "$rc" = 0 -a "$(cat "$d/sys/kernel/kexec_crash_loaded")" = 0
+: >"$d/proc/sysrq-trigger"
+run --root "$d" test --yes-crash-this-machine
+check "test with nothing loaded: refused, nothing written" '$(cat $tmp/err)' \
+	test "$rc" = 1 -a ! -s "$d/proc/sysrq-trigger"
+# With a daemon running, the verbs talk to it.
+start_daemon "$d"
+run --root "$d" start
+check "start with crashcapd running: says so" '$(cat $tmp/out)' grep -qF "crashcapd is running already (pid $dpid)" "$tmp/out"
+run --root "$d" reload
+wait_until 'test "$(state "$d" reloads)" = 1'
+check "reload with crashcapd running: SIGHUP to it" '$(cat $tmp/out $d/d.err)' \
+	test "$(grep -c "asked crashcapd (pid $dpid) to reload" "$tmp/out")" = 1 -a "$(state "$d" reloads)" = 1
+run --root "$d" restart
+check "restart: crashcapd stopped, then a direct load" '$(cat $tmp/out $tmp/err)' \
+	test "$rc" = 0 -a "$(grep -c "crashcapd (pid $dpid) stopped" "$tmp/out")" = 1 -a "$(cat "$d/sys/kernel/kexec_crash_loaded")" = 1
+kill -0 "$dpid" 2>/dev/null
+check "... and the daemon is gone" '' test $? != 0
+
 # --- bad start -------------------------------------------------------------------
 d=$(fresh no-reservation)
 "$daemon" --root "$d" >"$tmp/d.out" 2>"$tmp/d.err"
