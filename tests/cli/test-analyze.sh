@@ -3,7 +3,8 @@
 # one clear line); a small ELF vmcore without kallsyms in its VMCOREINFO
 # gives a report that names what is missing and still shows what is there,
 # the same from the kdump-compressed copy crashcap-collect makes of it;
-# crashcap-collect --dump-dmesg reads such a kdump-compressed file.
+# crashcap-collect --dump-dmesg reads such a kdump-compressed file;
+# analyze --all writes analysis.json into dump folders.
 set -u
 build=${CRASHCAP_BUILD:-build}
 ctl=$build/crashcapctl
@@ -139,6 +140,54 @@ fi
 run "$collect" --dump-dmesg "$tmp/dump.kdump" "$tmp/dmesg.txt"
 expect "crashcap-collect --dump-dmesg reads a kdump-compressed file" 1 \
 	"crashcap-collect: $tmp/dump.kdump: no kernel log found (VMCOREINFO lacks the printk symbols)."
+
+# --all: analysis.json into each dump folder that has none.
+d1="$tmp/dumps/2026-11-23-20:00:00-6.1.0-cli"
+d2="$tmp/dumps/2026-11-23-21:00:00-6.1.0-cli"
+d3="$tmp/dumps/2026-11-23-22:00:00-6.1.0-cli"
+mkdir -p "$d1" "$d2" "$d3"
+cp "$tmp/dump.kdump" "$d1/vmcore"
+cp "$tmp/vmcore" "$d2/vmcore"
+echo '{"result": "failed"}' >"$d3/summary.json"
+for d in "$d1" "$d2"; do echo '{"result": "ok"}' >"$d/summary.json"; done
+echo '{"kept": true}' >"$d2/analysis.json"
+run "$ctl" analyze --all --dir "$tmp/dumps"
+if [ $rc = 0 ] &&
+	grep -qxF "2026-11-23-20:00:00-6.1.0-cli: no panic message" "$tmp/stdout" &&
+	grep -qxF "1 analysis.json written, 0 failed, in $tmp/dumps" "$tmp/stdout" &&
+	[ "$(stat -c %a "$d1/analysis.json")" = 600 ] && [ ! -e "$d3/analysis.json" ] &&
+	grep -qF '"kept": true' "$d2/analysis.json" && check_json "$d1/analysis.json" 2>"$tmp/pyerr"; then
+	ok "analyze --all writes analysis.json (mode 0600) where a dump has none"
+else
+	not_ok "analyze --all writes analysis.json (mode 0600) where a dump has none" \
+		"rc=$rc out=$out err=$err $(cat "$tmp/pyerr" 2>/dev/null)"
+fi
+run "$ctl" analyze --all --dir "$tmp/dumps"
+if [ $rc = 0 ] && [ "$out" = "0 analysis.json files written, 0 failed, in $tmp/dumps" ]; then
+	ok "analyze --all again: nothing to do"
+else
+	not_ok "analyze --all again: nothing to do" "rc=$rc out=$out"
+fi
+run "$ctl" analyze --all --force --dir "$tmp/dumps"
+if [ $rc = 0 ] && grep -qxF "2 analysis.json files written, 0 failed, in $tmp/dumps" "$tmp/stdout" &&
+	check_json "$d2/analysis.json" 2>"$tmp/pyerr"; then
+	ok "analyze --all --force replaces them"
+else
+	not_ok "analyze --all --force replaces them" "rc=$rc out=$out $(cat "$tmp/pyerr")"
+fi
+echo "not a dump" >"$d1/vmcore"
+run "$ctl" analyze --all --force --dir "$tmp/dumps"
+expect "analyze --all: a bad dump fails alone" 1 \
+	"crashcapctl: 2026-11-23-20:00:00-6.1.0-cli: no analysis.json: Exec format error"
+run "$ctl" analyze --all "$tmp/vmcore"
+expect "analyze --all with a dump" 1 \
+	"crashcapctl: analyze --all takes no dump and no --json: see crashcapctl analyze --help"
+run "$ctl" analyze "$d2"
+if [ $rc = 0 ] && grep -qxF "  release     6.1.0-cli" "$tmp/stdout"; then
+	ok "analyze of a dump folder reads its vmcore"
+else
+	not_ok "analyze of a dump folder reads its vmcore" "rc=$rc $err"
+fi
 
 echo "1..$n"
 [ $failed = 0 ]
