@@ -238,6 +238,19 @@ def run(series, name):
               truth.panic_pid is not None,
               "the guest printed uname, /proc/meminfo, /proc/modules, the markers and its oops line",
               c.run.explain())
+    if c.dump_dir:
+        aj = os.path.join(c.dump_dir, "analysis.json")
+        r = subprocess.run([CTL, "analyze", "--all", "--force", "--dir", os.path.dirname(c.dump_dir)],
+                           capture_output=True, text=True)
+        try:
+            with open(aj) as f:
+                p = json.load(f)["panic"]
+        except (OSError, ValueError, KeyError) as e:
+            p = {"error": str(e)}
+        tap.check(r.returncode == 0 and p.get("message") == "sysrq triggered crash" and
+                  p.get("pid") == truth.panic_pid,
+                  "crashcapctl analyze --all writes analysis.json into crashcap's dump folder",
+                  f"exit {r.returncode}: {r.stdout}{r.stderr} {p}")
     tap.check(c.raw_vmcore is not None, "the raw vmcore reached the host", c.run.explain())
     if c.raw_vmcore:
         host_checks(tap, truth, work, c.raw_vmcore, c.vmcore, mdf_lossy_ok=series == "6.12")
