@@ -21,10 +21,10 @@ build_only=0
 say() { printf 'setup: %s\n' "$*"; }
 
 build_pkgs=(build-essential pkg-config libelf-dev libzstd-dev zlib1g-dev
-	libsystemd-dev libbpf-dev libkmod-dev libblkid-dev libcmocka-dev
+	libsystemd-dev libbpf-dev libkmod-dev libblkid-dev libcmocka-dev liblzo2-dev libsnappy-dev
 	python3 clang-format git)
 test_pkgs=(qemu-system-x86 makedumpfile e2fsprogs python3-libkdumpfile
-	kmod busybox-static hyperfine time file ovmf)
+	kmod busybox-static hyperfine time file ovmf debootstrap)
 
 missing=()
 want=("${build_pkgs[@]}")
