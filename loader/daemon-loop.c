@@ -21,6 +21,7 @@ struct daemon {
 	unsigned bursts; /* bursts ended */
 	unsigned hotplug_reloads; /* bursts that reloaded */
 	unsigned kernel_updated; /* bursts the kernel covered itself (crash_hotplug) */
+	unsigned unchanged; /* bursts that changed nothing a dump covers */
 };
 
 static void write_state(const struct daemon *d)
@@ -47,6 +48,7 @@ static void write_state(const struct daemon *d)
 	json_u64(&j, "hotplug_bursts", d->bursts);
 	json_u64(&j, "hotplug_reloads", d->hotplug_reloads);
 	json_u64(&j, "hotplug_kernel_updated", d->kernel_updated);
+	json_u64(&j, "hotplug_unchanged", d->unchanged);
 	json_u64(&j, "loads", st->loads);
 	json_u64(&j, "reloads", st->reloads);
 	json_u64(&j, "failed_reloads", st->failed_reloads);
@@ -89,7 +91,7 @@ static void end_burst(struct daemon *d, unsigned events)
 {
 	const struct settings *s = &d->svc.settings;
 	bool need = false;
-	char what[128];
+	char what[128], fp[65];
 	int n = 0, r;
 
 	d->bursts++;
@@ -102,6 +104,16 @@ static void end_burst(struct daemon *d, unsigned events)
 		    !hotplug_kernel_updates(d->svc.root, i))
 			need = true;
 		d->burst[i] = false;
+	}
+	if (need && s->hotplug_reload != HOTPLUG_RELOAD_ALWAYS && d->svc.loaded &&
+	    d->svc.fingerprint[0] && service_fingerprint(d->svc.root, fp) >= 0 &&
+	    streq(fp, d->svc.fingerprint)) {
+		d->unchanged++;
+		log_info("%s hotplug (%u event%s): RAM ranges and present CPUs are as the loaded "
+			 "crash image has them: no reload",
+			 what, events, events == 1 ? "" : "s");
+		write_state(d);
+		return;
 	}
 	if (!need) {
 		d->kernel_updated++;

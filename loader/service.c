@@ -6,11 +6,13 @@
 #include <time.h>
 
 #include "dumps.h"
+#include "iomem.h"
 #include "kexec_syscall.h"
 #include "log.h"
 #include "manifest.h"
 #include "retention.h"
 #include "rootfs.h"
+#include "sha256.h"
 
 #define KERNEL_HEADER_READ (256U * 512)
 
@@ -89,6 +91,38 @@ static void timer_stop(void)
 {
 	kexec_syscall_set_ops(timed.next);
 	timed.next = NULL;
+}
+
+int service_fingerprint(const char *root, char ret[65])
+{
+	static const char *const cpus[] = { "/sys/devices/system/cpu/present",
+					    "/sys/devices/system/cpu/possible" };
+	_cleanup_(iomem_done) struct iomem m = {};
+	const struct iomem_range *range;
+	struct sha256_ctx ctx;
+	uint8_t d[SHA256_DIGEST_SIZE];
+	int r;
+
+	r = iomem_read(root, &m, NULL);
+	if (r < 0)
+		return r;
+	sha256_init(&ctx);
+	iomem_foreach(range, &m)
+		if (streq(range->name, "System RAM")) {
+			uint64_t be[2] = { range->start, range->end };
+
+			sha256_update(&ctx, be, sizeof(be));
+		}
+	for (size_t i = 0; i < ELEMENTSOF(cpus); i++) {
+		_cleanup_free_ char *line = NULL;
+
+		if (root_read_line(root, cpus[i], &line) >= 0)
+			sha256_update(&ctx, line, strlen(line));
+		sha256_update(&ctx, "\n", 1);
+	}
+	sha256_final(&ctx, d);
+	sha256_hex(d, ret);
+	return 0;
 }
 
 void service_init(struct service *svc, const char *root, const char *config, const char *collector)
@@ -243,6 +277,9 @@ static int plan_initrd(struct service *svc, const struct settings *s, struct ini
 				 manifest_input_to_string(diff));
 	if (asprintf(&p->building, "%s.new", p->path) < 0)
 		return -ENOMEM;
+	r = mkdir_p(dir, 0755);
+	if (r < 0)
+		return log_error_errno(r, "cannot create %s: %m", dir);
 	r = loadfile_build_initrd(
 		&(struct initrd_request){
 			.root = svc->root,
@@ -313,6 +350,7 @@ static int load(struct service *svc, const struct settings *s, const char *what)
 	struct load_error err = {}, err2 = {};
 	struct load_request req;
 	bool had = svc->loaded && service_crash_loaded(svc->root);
+	char fingerprint[65];
 	uint64_t gap_start;
 	unsigned calls;
 	char ms[32] = "";
@@ -321,6 +359,8 @@ static int load(struct service *svc, const struct settings *s, const char *what)
 	r = plan_initrd(svc, s, &plan);
 	if (r < 0)
 		return r; /* logged; no syscall was made */
+	if (service_fingerprint(svc->root, fingerprint) < 0)
+		fingerprint[0] = 0;
 	req = (struct load_request){
 		.root = svc->root,
 		.settings = s,
@@ -343,6 +383,7 @@ static int load(struct service *svc, const struct settings *s, const char *what)
 			 img.initrd ? img.initrd : "no initrd", loadfile_method_name(&img),
 			 had ? "; without a crash kernel for " : "", had ? ms : "");
 		record_loaded(svc, &img);
+		memcpy(svc->fingerprint, fingerprint, sizeof(svc->fingerprint));
 		return 0;
 	}
 	log_error_errno(r, "%s: %s", what, err.message[0] ? err.message : "load failed: %m");
@@ -368,6 +409,8 @@ static int load(struct service *svc, const struct settings *s, const char *what)
 	log_notice("%s: loaded the previous crash kernel %s again; without a crash kernel for "
 		   "%.1f ms",
 		   what, svc->good.kernel, svc->stats.last_gap_usec / 1000.0);
+	/* The old image, loaded again now, covers what is there now. */
+	memcpy(svc->fingerprint, fingerprint, sizeof(svc->fingerprint));
 	svc->stats.fallbacks++;
 	svc->stats.loads++;
 	if (loaded_state_write(svc->root, &svc->good) < 0)

@@ -34,6 +34,8 @@ struct service {
 	bool have_settings;
 	struct crash_image good; /* the image loaded now (or last) */
 	bool loaded;
+	/* What the loaded image's dump covers: service_fingerprint() just before its load. */
+	char fingerprint[65];
 	struct service_stats stats;
 	char error[600]; /* the last settings error, "file:line: message" */
 };
@@ -62,5 +64,11 @@ int service_reload(struct service *svc, const char *reason, bool reread_config);
 int service_stop(struct service *svc);
 /* Whether root's kernel says a crash kernel is loaded. */
 bool service_crash_loaded(const char *root);
+/*
+ * A hash of what a dump must cover: the System RAM ranges of /proc/iomem
+ * and the present and possible CPUs. Hotplug events that leave it as it
+ * was (a memory block onlined, udev's coldplug replay) need no reload.
+ */
+int service_fingerprint(const char *root, char ret[65]);
 /* A line for systemd's STATUS=. */
 void service_status(const struct service *svc, char *buf, size_t len);
