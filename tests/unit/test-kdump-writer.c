@@ -463,6 +463,87 @@ static void test_write_failure(void **state)
 	kd_close(&k);
 }
 
+/*
+ * RAM given in pieces, out of order and overlapping, far apart: bitmap 1 is
+ * written from ranges and bitmap 2 through a window that has to slide
+ * (the writer holds neither bitmap whole).
+ */
+static void test_far_apart(void **state)
+{
+	struct fixture *f = *state;
+	_cleanup_kdump_writer_ struct kdump_writer *w = NULL;
+	uint8_t page[KDUMP_BLOCK_SIZE], out[KDUMP_BLOCK_SIZE];
+	const uint64_t far = 5000000, top = 9000000;
+	struct kd_file k;
+
+	f->params.max_mapnr = top + 1;
+	assert_int_equal(kdump_writer_new(f->fd, &f->params, &w), 0);
+	assert_int_equal(kdump_writer_set_ram(w, far, far + 10), 0);
+	assert_int_equal(kdump_writer_set_ram(w, 3, 8), 0);
+	assert_int_equal(kdump_writer_set_ram(w, top, top + 1), 0);
+	assert_int_equal(kdump_writer_set_ram(w, 0, 5), 0);
+	assert_int_equal(kdump_writer_set_ram(w, 5, 5), 0);
+	assert_int_equal(kdump_writer_ram_pages(w), 8 + 10 + 1);
+	assert_int_equal(kdump_writer_reserve(w, 19, true), 0);
+	for (uint64_t pfn = 0; pfn < 8; pfn++)
+		assert_int_equal(kdump_writer_add_zero_page(w, pfn), 0);
+	for (uint64_t pfn = far; pfn < far + 10; pfn += 2) {
+		synth_pattern_fill(pfn * KDUMP_BLOCK_SIZE, page, sizeof(page));
+		add_raw(w, pfn, page);
+	}
+	assert_int_equal(kdump_writer_add_zero_page(w, far + 5), -EINVAL); /* not increasing */
+	assert_int_equal(kdump_writer_add_zero_page(w, 8), -EINVAL); /* not RAM, and behind */
+	assert_int_equal(kdump_writer_add_zero_page(w, top - 1), -EINVAL); /* not RAM */
+	assert_int_equal(kdump_writer_add_zero_page(w, top), 0);
+	assert_int_equal(kdump_writer_finish(w, false), 0);
+
+	assert_int_equal(kd_open(f->path, &k), 0);
+	assert_int_equal(k.max_mapnr, top + 1);
+	assert_int_equal(kd_count_dumped(&k), 8 + 5 + 1);
+	for (uint64_t pfn = 0; pfn < top + 1;
+	     pfn += pfn < 20 || (pfn >= far - 5 && pfn < far + 20) ? 1 : 4093) {
+		bool ram = pfn < 8 || (pfn >= far && pfn < far + 10) || pfn == top;
+		bool dumped = pfn < 8 || (pfn >= far && pfn < far + 10 && !((pfn - far) & 1)) ||
+			      pfn == top;
+
+		assert_int_equal(kd_is_ram(&k, pfn), ram);
+		assert_int_equal(kd_is_dumped(&k, pfn), dumped);
+	}
+	assert_true(kd_is_ram(&k, top));
+	assert_true(kd_is_dumped(&k, top));
+	assert_int_equal(kd_read_page(&k, far + 4, out), 0);
+	synth_pattern_fill((far + 4) * KDUMP_BLOCK_SIZE, page, sizeof(page));
+	assert_memory_equal(out, page, sizeof(page));
+	kd_close(&k);
+}
+
+/* The same writer into the flattened stream: replayed, the same bytes. */
+static void test_flat_sink(void **state)
+{
+	struct fixture *f = *state;
+	_cleanup_kdump_writer_ struct kdump_writer *w = NULL;
+	_cleanup_sink_ struct sink *s = NULL;
+	_cleanup_free_ char *stream = NULL;
+	uint8_t page[KDUMP_BLOCK_SIZE];
+	size_t size;
+
+	assert_int_equal(sink_new_flat(f->fd, &s), 0);
+	assert_int_equal(kdump_writer_new_sink(s, &f->params, &w), 0);
+	assert_int_equal(kdump_writer_set_ram(w, 0, 4), 0);
+	assert_int_equal(kdump_writer_reserve(w, 4, true), 0);
+	synth_pattern_fill(0, page, sizeof(page));
+	add_raw(w, 1, page);
+	assert_int_equal(kdump_writer_add_zero_page(w, 3), 0);
+	assert_int_equal(kdump_writer_finish(w, false), 0);
+	assert_int_equal(read_full_file(f->path, 1 << 24, &stream, &size), 0);
+	assert_memory_equal(stream, "makedumpfile", 12);
+	assert_int_equal(size, sink_bytes(s));
+	/* the end marker */
+	assert_memory_equal(stream + size - 16,
+			    "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 16);
+	assert_int_equal(kdump_writer_new_sink(NULL, &f->params, &w), -EINVAL);
+}
+
 static void test_page_helpers(void **state)
 {
 	_cleanup_kdump_compressor_ struct kdump_compressor *c = NULL;
@@ -502,6 +583,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_too_many_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flush_commits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_far_apart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flat_sink, setup, teardown),
 		cmocka_unit_test(test_page_helpers),
 	};
 
