@@ -175,7 +175,7 @@ static enum final_action run(double start, char *final_line, size_t len)
 	_cleanup_(init_capture_done) struct init_capture c = {};
 	_cleanup_free_ char *dev = NULL;
 	struct config_error err = {};
-	unsigned loaded, failed;
+	unsigned loaded, failed, timeout;
 	char buf[600], size[32];
 	int r;
 
@@ -206,14 +206,16 @@ static enum final_action run(double start, char *final_line, size_t len)
 		snprintf(final_line, len, "failed: no dump target in " INIT_CONFIG_PATH);
 		return s.failure_action;
 	}
-	log_info("phase: waiting for the dump target %s", s.target);
-	r = wait_for_target(s.target, INIT_TARGET_TIMEOUT_SEC, &dev);
+	/* target_timeout in crashcap.conf (default 60 s). */
+	timeout = (unsigned)MAX(DIV_ROUND_UP(s.target_timeout_usec, USEC_PER_SEC), 1);
+	log_info("phase: waiting for the dump target %s (up to %u s)", s.target, timeout);
+	r = wait_for_target(s.target, timeout, &dev);
 	if (r < 0) {
 		snprintf(final_line, len,
-			 "failed: the dump target %s did not appear within %d s; check that its "
+			 "failed: the dump target %s did not appear within %u s; check that its "
 			 "disk is attached and its drivers are in the initramfs "
-			 "(crashcapctl rebuild --add-module NAME)%s",
-			 s.target, INIT_TARGET_TIMEOUT_SEC,
+			 "(crashcapctl rebuild --add-module NAME), or raise target_timeout%s",
+			 s.target, timeout,
 			 failed > 0 ? "; some modules failed to load, see above" : "");
 		return s.failure_action;
 	}
