@@ -288,6 +288,9 @@ int init_capture_dump(const struct settings *s, const char *vmcore, const char *
 		t0 = init_now();
 		if (save_vmcore(s, vmcore, c.dir, &res, &sum, &c) >= 0)
 			c.result = res.incomplete ? SUMMARY_INCOMPLETE : SUMMARY_OK;
+		if (res.fallback[0])
+			log_warning("dump level %d asked, %d applied: %s", s->dump_level,
+				    res.dump_level, res.fallback);
 		c.dump_seconds = init_now() - t0;
 		c.output_bytes = res.output_bytes;
 		log_info("phase: writing dmesg.txt");
@@ -301,6 +304,10 @@ int init_capture_dump(const struct settings *s, const char *vmcore, const char *
 	sum.pages_written = res.pages_written;
 	sum.pages_zero = res.pages_zero;
 	sum.pages_unreadable = res.pages_unreadable;
+	sum.pages_nodata = res.pages_nodata;
+	sum.excluded = &res.excluded;
+	sum.level_fallback = res.fallback[0] ? res.fallback : NULL;
+	sum.threads = res.threads;
 	sum.output_bytes = res.output_bytes;
 	sum.dump_seconds = c.dump_seconds;
 	sum.incomplete = c.result == SUMMARY_INCOMPLETE;

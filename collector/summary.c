@@ -103,6 +103,7 @@ int summary_write(const struct summary *s, FILE *out)
 		json_i64(&j, "dump_level_applied", s->dump_level_applied);
 	else
 		json_null(&j, "dump_level_applied");
+	json_string_clean(&j, "dump_level_fallback", s->level_fallback);
 	json_string(&j, "compression", compression_to_string(s->compression));
 	json_string(&j, "dump_file", s->dump_file);
 	json_bool(&j, "incomplete", s->incomplete);
@@ -111,9 +112,17 @@ int summary_write(const struct summary *s, FILE *out)
 	json_u64(&j, "pages_written", s->pages_written);
 	json_u64(&j, "pages_zero", s->pages_zero);
 	json_u64(&j, "pages_unreadable", s->pages_unreadable);
+	json_u64(&j, "pages_nodata", s->pages_nodata);
+	json_object_open(&j, "pages_excluded");
+	for (int c = 0; s->excluded && c < _PAGE_CLASS_MAX; c++)
+		json_u64(&j, page_filter_class_to_string(c), s->excluded->pages[c]);
+	if (s->excluded && s->excluded->unreadable)
+		json_u64(&j, "struct_page_unreadable", s->excluded->unreadable);
+	json_object_close(&j);
 	json_u64(&j, "output_bytes", s->output_bytes);
 	json_double(&j, "dump_seconds", s->dump_seconds);
 	json_double(&j, "total_seconds", s->total_seconds);
+	json_u64(&j, "threads", s->threads);
 	json_u64(&j, "peak_rss_bytes", s->peak_rss_bytes);
 	json_object_close(&j);
 	return json_end(&j);

@@ -8,6 +8,7 @@
 
 #include "settings.h"
 
+#include "page-filter.h"
 #include "version.h"
 
 enum summary_result {
@@ -35,6 +36,10 @@ struct summary {
 	enum summary_result result;
 	const char *error; /* NULL when nothing went wrong */
 	uint64_t peak_rss_bytes;
+	const char *level_fallback; /* why the level applied is lower than asked; NULL: it is not */
+	const struct page_filter_counts *excluded; /* left out by class; NULL: no filter ran */
+	uint64_t pages_nodata; /* RAM the vmcore held no bytes for */
+	unsigned threads; /* worker threads that wrote the dump */
 };
 
 const char *summary_result_to_string(enum summary_result r);

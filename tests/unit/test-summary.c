@@ -23,6 +23,8 @@ static char *render(const struct summary *s)
 
 static void test_full_summary(void **state)
 {
+	const struct page_filter_counts excluded = { .pages = { 1, 2, 3, 4, 5, 6, 7 },
+						     .unreadable = 8 };
 	const struct summary s = {
 		.kernel_release = "6.1.0-56-amd64",
 		.hostname = "guest",
@@ -45,34 +47,52 @@ static void test_full_summary(void **state)
 		.result = SUMMARY_OK,
 		.error = NULL,
 		.peak_rss_bytes = 8388608,
+		.level_fallback = "VMCOREINFO has no SYMBOL(mem_section)",
+		.excluded = &excluded,
+		.pages_nodata = 7,
+		.threads = 2,
 	};
 	_cleanup_free_ char *out = render(&s);
 
-	assert_string_equal(out, "{\n"
-				 "  \"crashcap_version\": \"" CRASHCAP_VERSION "\",\n"
-				 "  \"result\": \"ok\",\n"
-				 "  \"error\": null,\n"
-				 "  \"kernel_release\": \"6.1.0-56-amd64\",\n"
-				 "  \"hostname\": \"guest\",\n"
-				 "  \"crash_time\": \"2023-11-14T22:15:23Z\",\n"
-				 "  \"crash_time_unix\": 1700000123,\n"
-				 "  \"crash_time_source\": \"vmcoreinfo\",\n"
-				 "  \"panic_message\": \"sysrq triggered crash\",\n"
-				 "  \"dump_level_asked\": 31,\n"
-				 "  \"dump_level_applied\": 1,\n"
-				 "  \"compression\": \"zstd\",\n"
-				 "  \"dump_file\": \"vmcore\",\n"
-				 "  \"incomplete\": false,\n"
-				 "  \"ram_bytes\": 1073741824,\n"
-				 "  \"pages_total\": 262144,\n"
-				 "  \"pages_written\": 20000,\n"
-				 "  \"pages_zero\": 242144,\n"
-				 "  \"pages_unreadable\": 0,\n"
-				 "  \"output_bytes\": 36000000,\n"
-				 "  \"dump_seconds\": 4.250,\n"
-				 "  \"total_seconds\": 5.500,\n"
-				 "  \"peak_rss_bytes\": 8388608\n"
-				 "}\n");
+	assert_string_equal(
+		out, "{\n"
+		     "  \"crashcap_version\": \"" CRASHCAP_VERSION "\",\n"
+		     "  \"result\": \"ok\",\n"
+		     "  \"error\": null,\n"
+		     "  \"kernel_release\": \"6.1.0-56-amd64\",\n"
+		     "  \"hostname\": \"guest\",\n"
+		     "  \"crash_time\": \"2023-11-14T22:15:23Z\",\n"
+		     "  \"crash_time_unix\": 1700000123,\n"
+		     "  \"crash_time_source\": \"vmcoreinfo\",\n"
+		     "  \"panic_message\": \"sysrq triggered crash\",\n"
+		     "  \"dump_level_asked\": 31,\n"
+		     "  \"dump_level_applied\": 1,\n"
+		     "  \"dump_level_fallback\": \"VMCOREINFO has no SYMBOL(mem_section)\",\n"
+		     "  \"compression\": \"zstd\",\n"
+		     "  \"dump_file\": \"vmcore\",\n"
+		     "  \"incomplete\": false,\n"
+		     "  \"ram_bytes\": 1073741824,\n"
+		     "  \"pages_total\": 262144,\n"
+		     "  \"pages_written\": 20000,\n"
+		     "  \"pages_zero\": 242144,\n"
+		     "  \"pages_unreadable\": 0,\n"
+		     "  \"pages_nodata\": 7,\n"
+		     "  \"pages_excluded\": {\n"
+		     "    \"cache\": 1,\n"
+		     "    \"cache_private\": 2,\n"
+		     "    \"user\": 3,\n"
+		     "    \"hugetlb\": 4,\n"
+		     "    \"free\": 5,\n"
+		     "    \"hwpoison\": 6,\n"
+		     "    \"offline\": 7,\n"
+		     "    \"struct_page_unreadable\": 8\n"
+		     "  },\n"
+		     "  \"output_bytes\": 36000000,\n"
+		     "  \"dump_seconds\": 4.250,\n"
+		     "  \"total_seconds\": 5.500,\n"
+		     "  \"threads\": 2,\n"
+		     "  \"peak_rss_bytes\": 8388608\n"
+		     "}\n");
 }
 
 static void test_failed_summary_unknowns(void **state)
@@ -98,6 +118,7 @@ static void test_failed_summary_unknowns(void **state)
 			       "  \"panic_message\": null,\n"
 			       "  \"dump_level_asked\": 1,\n"
 			       "  \"dump_level_applied\": null,\n"
+			       "  \"dump_level_fallback\": null,\n"
 			       "  \"compression\": \"none\",\n"
 			       "  \"dump_file\": null,\n"));
 }
