@@ -17,6 +17,8 @@ SBINDIR ?= $(PREFIX)/sbin
 LIBEXECDIR ?= $(PREFIX)/lib/crashcap
 SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
@@ -284,6 +286,11 @@ install: $(PROGRAMS)
 	chmod 0644 $(DESTDIR)$(UNITDIR)/crashcap.service
 	test -e $(DESTDIR)$(SYSCONFDIR)/crashcap.conf || \
 		$(INSTALL) -m 0644 conf/crashcap.conf $(DESTDIR)$(SYSCONFDIR)/crashcap.conf
+	$(INSTALL) -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR)
+	$(INSTALL) -m 0644 man/crashcapctl.8 man/crashcapd.8 $(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -m 0644 man/crashcap.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	$(INSTALL) -m 0644 completion/crashcapctl $(DESTDIR)$(BASHCOMPDIR)/crashcapctl
+	ln -sf crashcapctl $(DESTDIR)$(BASHCOMPDIR)/crashcapd
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
