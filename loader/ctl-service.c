@@ -62,6 +62,31 @@ static uint64_t now_usec(void)
 	return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/*
+ * As root, systemd's own socket, as systemctl does: it works before (and
+ * without) a D-Bus daemon. Otherwise, or when that fails, the system bus.
+ */
+static int connect_systemd(sd_bus **ret)
+{
+	sd_bus *bus = NULL;
+	int r;
+
+	if (geteuid() == 0 && access("/run/systemd/private", F_OK) == 0) {
+		r = sd_bus_new(&bus);
+		if (r >= 0)
+			r = sd_bus_set_address(bus, "unix:path=/run/systemd/private");
+		if (r >= 0)
+			r = sd_bus_start(bus);
+		if (r >= 0) {
+			*ret = bus;
+			return 0;
+		}
+		log_debug_errno(r, "systemd's private socket: %m; trying the system bus");
+		sd_bus_unref(bus);
+	}
+	return sd_bus_open_system(ret);
+}
+
 /* Queues the job for crashcap.service and waits for systemd to say how it ended. */
 static int systemd_job(enum action a, char **ret_result)
 {
@@ -73,9 +98,9 @@ static int systemd_job(enum action a, char **ret_result)
 	uint64_t deadline;
 	int r;
 
-	r = sd_bus_open_system(&bus);
+	r = connect_systemd(&bus);
 	if (r < 0)
-		return log_error_errno(r, "cannot connect to systemd over D-Bus: %m");
+		return log_error_errno(r, "cannot connect to systemd (D-Bus): %m");
 	r = sd_bus_match_signal(bus, NULL, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
 				"org.freedesktop.systemd1.Manager", "JobRemoved", on_job_removed,
 				&w);
