@@ -145,8 +145,59 @@ static int parse_number(const char **p, char **ret)
 	return 0;
 }
 
-static int parse_value(const char **p, struct jsonflat_field *f)
+static int parse_value(const char **p, struct jsonflat_field *f, unsigned depth);
+
+/* An object or array at *p, checked and skipped. */
+static int skip_nested(const char **p, unsigned depth)
 {
+	char close = **p == '{' ? '}' : ']';
+	struct jsonflat_field tmp;
+	int r;
+
+	if (depth > 32)
+		return -EBADMSG;
+	(*p)++;
+	skip_ws(p);
+	if (**p == close) {
+		(*p)++;
+		return 0;
+	}
+	for (;;) {
+		if (close == '}') {
+			_cleanup_free_ char *key = NULL;
+
+			if (**p != '"')
+				return -EBADMSG;
+			r = parse_string(p, &key);
+			if (r < 0)
+				return r;
+			skip_ws(p);
+			if (*(*p)++ != ':')
+				return -EBADMSG;
+			skip_ws(p);
+		}
+		tmp = (struct jsonflat_field){};
+		r = parse_value(p, &tmp, depth + 1);
+		free(tmp.text);
+		if (r < 0)
+			return r;
+		skip_ws(p);
+		if (**p == close) {
+			(*p)++;
+			return 0;
+		}
+		if (*(*p)++ != ',')
+			return -EBADMSG;
+		skip_ws(p);
+	}
+}
+
+static int parse_value(const char **p, struct jsonflat_field *f, unsigned depth)
+{
+	if (**p == '{' || **p == '[') {
+		f->type = JSONFLAT_NESTED;
+		return skip_nested(p, depth);
+	}
 	if (**p == '"') {
 		f->type = JSONFLAT_STRING;
 		return parse_string(p, &f->text);
@@ -209,7 +260,7 @@ int jsonflat_parse(const char *text, struct jsonflat *ret)
 			if (*p++ != ':')
 				return -EBADMSG;
 			skip_ws(&p);
-			r = parse_value(&p, f);
+			r = parse_value(&p, f, 0);
 			if (r < 0)
 				return r;
 			skip_ws(&p);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Reading a flat JSON object: {"key": "string" | number | true | false |
- * null, ...}, what crashcap's own writers make for summary.json and the
- * daemon's state. Nested objects and arrays are refused, not skipped: a
- * file that holds them is not one of ours.
+ * Reading the top level of a JSON object: {"key": "string" | number |
+ * true | false | null, ...}, what crashcap's own writers make for
+ * summary.json and the daemon's state. A nested object or array is checked
+ * and skipped (JSONFLAT_NESTED): readers here want the flat fields only.
  */
 #pragma once
 
@@ -14,6 +14,7 @@ enum jsonflat_type {
 	JSONFLAT_NUMBER,
 	JSONFLAT_BOOL,
 	JSONFLAT_NULL,
+	JSONFLAT_NESTED, /* an object or array, skipped */
 };
 
 struct jsonflat_field {
@@ -28,7 +29,7 @@ struct jsonflat {
 	size_t count;
 };
 
-/* -EBADMSG: not a flat JSON object. A repeated key: the last one counts. */
+/* -EBADMSG: not a JSON object (or nested deeper than 32). A repeated key: the last one counts. */
 int jsonflat_parse(const char *text, struct jsonflat *ret);
 void jsonflat_done(struct jsonflat *j);
 /* The string value of key; NULL when missing, null or not a string. */

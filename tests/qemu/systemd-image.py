@@ -281,12 +281,12 @@ def image_has(image_path, path):
     return "Inode:" in r.stdout
 
 
-def install_crashcap(image_path, config_text, files=None, units=None):
+def install_crashcap(image_path, config_text, files=None, units=None, masks=()):
     """crashcap as `make install` puts it (PREFIX=/usr/local) into an image copy:
     the programs, the collector, the unit (enabled) and /etc/crashcap.conf.
     The host's libraries the image lacks go to /usr/lib/x86_64-linux-gnu (both
     are Debian 12). files: {guest path: (host path, mode)}; units: more unit
-    files {name: text}, enabled for multi-user.target."""
+    files {name: text}, enabled for multi-user.target; masks: units to mask."""
     work = tempfile.mkdtemp(prefix="crashcap-install-")
     try:
         sbin = "/usr/local/sbin"
@@ -312,6 +312,8 @@ def install_crashcap(image_path, config_text, files=None, units=None):
             install_file(cmds, src, f"/etc/systemd/system/{name}", 0o644)
             cmds.append(f"symlink /etc/systemd/system/multi-user.target.wants/{name} "
                         f"/etc/systemd/system/{name}")
+        for name in masks:
+            cmds.append(f"symlink /etc/systemd/system/{name} /dev/null")
         conf = os.path.join(work, "crashcap.conf")
         with open(conf, "w") as f:
             f.write(config_text)

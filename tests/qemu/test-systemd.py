@@ -6,7 +6,8 @@ In one guest run: crashcap.service (Type=notify) is active with a STATUS=
 line, crashcapctl status --json says loaded; a broken setting makes
 `crashcapctl reload` and `systemctl reload crashcap` fail with file:line and
 the loaded image stays as it was (no syscall: loaded.json unchanged); a good
-reload goes through systemd over its D-Bus API; `crashcapctl estimate`
+reload goes through systemd over its D-Bus API; a DIMM hot-added through
+QMP reaches crashcapd as udev events and reloads once; `crashcapctl estimate`
 proposes a size, the daemon is stopped (unloading), the reservation shrunk
 to that size, the daemon started again; then `crashcapctl test
 --yes-crash-this-machine` panics the guest, and the crash kernel, in the
@@ -24,6 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import guest  # noqa: E402
 
 systemd_image = importlib.import_module("systemd-image")
+hotplug = importlib.import_module("test-hotplug")
 
 NAME = "systemd"
 MIB = 1 << 20
@@ -108,6 +110,28 @@ for i in $(seq 1 100); do
 done
 say "daemon-json $(oneline /run/crashcap/daemon.json)"
 
+# Memory hot-added through QMP: udev passes the events on to crashcapd.
+ram() { grep "System RAM" /proc/iomem | grep -v "^ " | tr '\n' ';'; }
+say "iomem-before $(ram)"
+before=$(ls -d /sys/devices/system/memory/memory* | wc -l)
+say "hotplug now"
+for i in $(seq 1 300); do
+	[ $(($(ls -d /sys/devices/system/memory/memory* | wc -l) - before)) -ge 4 ] && break
+	sleep 0.2
+done
+n=0
+for s in /sys/devices/system/memory/memory*/state; do
+	[ "$(cat "$s")" = offline ] && echo online >"$s" && n=$((n + 1))
+done
+say "onlined $n"
+for i in $(seq 1 150); do
+	grep -q '"hotplug_reloads": 1' /run/crashcap/daemon.json && break
+	sleep 0.2
+done
+sleep 3
+say "daemon-json-hotplug $(oneline /run/crashcap/daemon.json)"
+say "iomem-after $(ram)"
+
 # The size this machine needs; the reservation shrunk to it.
 crashcapctl estimate | sed 's/^/ESTIMATE| /'
 crashcapctl estimate --json >/tmp/estimate.json
@@ -147,12 +171,12 @@ PHASES = [
 
 
 def said(run, key):
-    """The rest of the last "CRASHCAP-TEST: key ..." line, or None."""
+    """The rest of the last "CRASHCAP-TEST: key ..." line ("" for just the key), or None."""
     found = None
     for _, line in run.lines:
-        m = re.search(r"CRASHCAP-TEST: " + re.escape(key) + r" ?(.*)$", line)
+        m = re.search(r"CRASHCAP-TEST: " + re.escape(key) + r"(?: (.*))?$", line)
         if m:
-            found = m.group(1)
+            found = m.group(1) or ""
     return found
 
 
@@ -168,6 +192,22 @@ def tagged(run, tag):
     return [line.split(f"{tag}| ", 1)[1] for _, line in run.lines if f"{tag}| " in line]
 
 
+class Dimm:
+    """Hot-adds one 512 MiB DIMM through QMP when the guest says so."""
+
+    def __init__(self):
+        self.done = False
+        self.errors = []
+
+    def __call__(self, run, t, line):
+        if self.done or "CRASHCAP-TEST: hotplug now" not in line:
+            return
+        self.done = True
+        h = hotplug.Hotplug()
+        h.qmp(run, lambda q: h.dimm(1, 512 * MIB))
+        self.errors = h.errors
+
+
 def prepare(work):
     img = systemd_image.image("6.1")
     root = os.path.join(work, "root.img")
@@ -177,7 +217,9 @@ def prepare(work):
         f.write(TEST_SCRIPT)
     systemd_image.install_crashcap(
         root, CONFIG, files={"/usr/local/sbin/crashcap-test.sh": (script, 0o755)},
-        units={"crashcap-test.service": TEST_UNIT})
+        units={"crashcap-test.service": TEST_UNIT},
+        # A login prompt on ttyS0 hangs up the test unit's output there.
+        masks=("serial-getty@ttyS0.service",))
     initrd = systemd_image.boot_initrd(img, os.path.join(work, "boot-initrd.cpio"))
     return img, root, initrd
 
@@ -198,8 +240,10 @@ def main():
     os.makedirs(work, exist_ok=True)
     img, root, initrd = prepare(work)
     tap.note(f"guest root {img.image} ({img.release})")
+    dimm = Dimm()
     run = guest.GuestRun(NAME, work, img.kdir, initrd, [root], mem="2G", crashkernel="256M",
-                         timeout=900, first_kernel_args="root=/dev/vda rw", phases=PHASES).run()
+                         mem_opts="slots=2,maxmem=4G", qmp=True, on_line=dimm, timeout=900,
+                         first_kernel_args="root=/dev/vda rw", phases=PHASES).run()
     explained = False
     for name, _ in PHASES:
         ok = run.reached(name)
@@ -239,6 +283,9 @@ def main():
               "systemctl reload with a bad setting: file:line in the journal", journal or run.tail())
     tap.check("reload failed: /etc/crashcap.conf:7:" in (said(run, "badconf-status") or ""),
               "... and in the unit's status text", said(run, "badconf-status"))
+    tap.check(said(run, "systemctl-reload-bad") == "rc=0",
+              "systemctl reload itself succeeds (it only signals crashcapd)",
+              said(run, "systemctl-reload-bad"))
     tap.check(said(run, "after-bad") == "loaded=1 loaded-json-unchanged=yes active=active",
               "the old image stays loaded, never reloaded (loaded.json unchanged)",
               said(run, "after-bad"))
@@ -256,6 +303,18 @@ def main():
               json.dumps(dj))
     if gap is not None:
         tap.note(f"reload gap under systemd (kexec_file_load, TCG): {gap / 1000:.1f} ms")
+
+    # Memory hotplug through udev.
+    dh = said_json(run, "daemon-json-hotplug") or {}
+    added = [r for r in hotplug.ram_ranges(said(run, "iomem-after"))
+             if r not in hotplug.ram_ranges(said(run, "iomem-before"))]
+    tap.check(dimm.done and not dimm.errors and said(run, "onlined") == "4" and
+              sum(e - s + 1 for s, e in added) == 512 * MIB,
+              "QMP: a 512 MiB DIMM hot-added, its 4 blocks onlined by the guest",
+              "\n".join(dimm.errors) + f" onlined {said(run, 'onlined')} added {added}")
+    tap.check(dh.get("hotplug_reloads") == 1 and dh.get("reloads") == 3 and
+              dh.get("hotplug_source") == "udev",
+              "udev's events reach crashcapd: one reload for the burst", json.dumps(dh))
 
     # The estimate, then the capture in that size.
     est = said_json(run, "estimate-json") or {}
@@ -292,6 +351,11 @@ def main():
     if summary.get("peak_rss_bytes"):
         tap.note(f"collector peak RSS {summary['peak_rss_bytes'] / MIB:.1f} MiB; "
                  f"the estimate allowed {next((p['bytes'] for p in est.get('parts', []) if p['name'] == 'collector'), 0) / MIB:.1f} MiB")
+
+    bm = hotplug.bitmap1(os.path.join(dump, "vmcore")) if dump else None
+    miss = sum(hotplug.missing_pages(bm, s, e) for s, e in added) if bm is not None else -1
+    tap.check(added and miss == 0, "bitmap 1 of the dump covers the hot-added memory",
+              f"{miss} pages missing of {added}")
 
     # The log as the collector wrote it in the crash kernel (from /proc/vmcore)
     # and as crashcapctl dmesg reads it back from the saved dump.

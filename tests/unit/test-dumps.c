@@ -159,6 +159,20 @@ static void test_jsonflat(void **state)
 	assert_int_equal(jsonflat_parse("{\"s\": \"\\u00e9\\ud83d\\ude00\"}", &j), 0);
 	assert_string_equal(jsonflat_string(&j, "s"), "\xc3\xa9\xf0\x9f\x98\x80");
 	jsonflat_done(&j);
+	/* Nested values are checked and skipped; the flat fields around them read. */
+	assert_int_equal(
+		jsonflat_parse("{\"x\": 1, \"o\": {\"a\": [1, {\"b\": \"]}\"}], \"c\": {}},"
+			       " \"e\": [], \"y\": \"after\"}",
+			       &j),
+		0);
+	assert_int_equal(j.count, 4);
+	assert_int_equal(jsonflat_i64(&j, "x", &i), 0);
+	assert_int_equal(i, 1);
+	assert_string_equal(jsonflat_string(&j, "y"), "after");
+	assert_null(jsonflat_string(&j, "o"));
+	assert_int_equal(jsonflat_i64(&j, "o", &i), -EINVAL);
+	jsonflat_done(&j);
+
 	assert_int_equal(jsonflat_parse("{}", &j), 0);
 	assert_int_equal(j.count, 0);
 	jsonflat_done(&j);
@@ -166,8 +180,11 @@ static void test_jsonflat(void **state)
 	static const char *const bad[] = {
 		"",
 		"[]",
-		"{\"a\": {\"nested\": 1}}",
-		"{\"a\": [1]}",
+		"{\"a\": {\"nested\": 1,}}",
+		"{\"a\": [1 2]}",
+		"{\"a\": {\"b\" 1}}",
+		"{\"a\": [\"open]}",
+		"{\"a\": {1: 2}}",
 		"{\"a\": 1,}",
 		"{\"a\" 1}",
 		"{\"a\": 01}",
