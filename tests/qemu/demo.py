@@ -14,7 +14,7 @@ CONFIG = """\
 # The demo's /etc/crashcap.conf inside the crash initramfs
 target = LABEL=crashdump
 path = /
-dump_level = 1
+dump_level = 31
 compression = zstd
 final_action = poweroff
 failure_action = poweroff
