@@ -81,28 +81,13 @@ static int analyze_one(const char *arg, bool json)
 static int analyze_all(const struct ctl_context *ctx, const char *given, bool force)
 {
 	_cleanup_(dump_list_done) struct dump_list l = {};
-	_cleanup_free_ char *dir = NULL, *error = NULL;
-	struct settings s;
+	_cleanup_free_ char *dir = NULL;
 	unsigned written = 0, failed = 0;
 	int r;
 
-	if (given)
-		dir = strdup(given);
-	else {
-		r = ctl_load_settings(ctx, &s);
-		if (r < 0)
-			return r;
-		r = dumps_location(ctx->root, &s, &dir, &error);
-		settings_done(&s);
-		if (r < 0)
-			return log_error_errno(r, "%s",
-					       error ? error : "cannot find the dumps: %m");
-	}
-	if (!dir)
-		return log_error_errno(-ENOMEM, "out of memory");
-	r = dumps_read(dir, &l);
+	r = ctl_read_dumps(ctx, given, &dir, &l);
 	if (r < 0)
-		return log_error_errno(r, "cannot read %s: %m", dir);
+		return r;
 
 	for (size_t i = 0; i < l.count; i++) {
 		_cleanup_analyze_report_ struct analyze_report *report = NULL;

@@ -79,6 +79,38 @@ static void print_text(const char *dir, const struct dump_list *l)
 	       format_size(total, size, sizeof(size)), dir);
 }
 
+/*
+ * The dumps in the folder given with --dir, or else in the one the settings
+ * name (the target, where it is mounted); logs what went wrong.
+ */
+int ctl_read_dumps(const struct ctl_context *ctx, const char *given, char **ret_dir,
+		   struct dump_list *ret)
+{
+	_cleanup_free_ char *dir = NULL, *error = NULL;
+	struct settings s;
+	int r;
+
+	if (given)
+		dir = strdup(given);
+	else {
+		r = ctl_load_settings(ctx, &s);
+		if (r < 0)
+			return r;
+		r = dumps_location(ctx->root, &s, &dir, &error);
+		settings_done(&s);
+		if (r < 0)
+			return log_error_errno(r, "%s",
+					       error ? error : "cannot find the dumps: %m");
+	}
+	if (!dir)
+		return log_error_errno(-ENOMEM, "out of memory");
+	r = dumps_read(dir, ret);
+	if (r < 0)
+		return log_error_errno(r, "cannot read %s: %m", dir);
+	*ret_dir = TAKE_PTR(dir);
+	return 0;
+}
+
 int verb_list(int argc, char *argv[], const struct ctl_context *ctx)
 {
 	static const struct option options[] = {
@@ -88,9 +120,8 @@ int verb_list(int argc, char *argv[], const struct ctl_context *ctx)
 		{},
 	};
 	_cleanup_(dump_list_done) struct dump_list l = {};
-	_cleanup_free_ char *dir = NULL, *error = NULL;
+	_cleanup_free_ char *dir = NULL;
 	const char *given = NULL;
-	struct settings s;
 	bool json = false;
 	int c, r;
 
@@ -116,23 +147,9 @@ int verb_list(int argc, char *argv[], const struct ctl_context *ctx)
 	}
 	if (optind < argc)
 		return log_error_errno(-EINVAL, "list: unexpected argument '%s'", argv[optind]);
-	if (given)
-		dir = strdup(given);
-	else {
-		r = ctl_load_settings(ctx, &s);
-		if (r < 0)
-			return r;
-		r = dumps_location(ctx->root, &s, &dir, &error);
-		settings_done(&s);
-		if (r < 0)
-			return log_error_errno(r, "%s",
-					       error ? error : "cannot find the dumps: %m");
-	}
-	if (!dir)
-		return log_error_errno(-ENOMEM, "out of memory");
-	r = dumps_read(dir, &l);
+	r = ctl_read_dumps(ctx, given, &dir, &l);
 	if (r < 0)
-		return log_error_errno(r, "cannot read %s: %m", dir);
+		return r;
 	if (json)
 		return print_json(dir, &l);
 	print_text(dir, &l);

@@ -33,5 +33,9 @@ int verb_reload(int argc, char *argv[], const struct ctl_context *ctx);
 int verb_showmem(int argc, char *argv[], const struct ctl_context *ctx);
 int verb_estimate(int argc, char *argv[], const struct ctl_context *ctx);
 int verb_list(int argc, char *argv[], const struct ctl_context *ctx);
+struct dump_list;
+/* The dumps in the folder given (--dir), else where the settings put them; logs failures. */
+int ctl_read_dumps(const struct ctl_context *ctx, const char *given, char **ret_dir,
+		   struct dump_list *ret);
 int verb_dmesg(int argc, char *argv[], const struct ctl_context *ctx);
 int verb_test(int argc, char *argv[], const struct ctl_context *ctx);
