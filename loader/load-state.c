@@ -6,11 +6,11 @@
  */
 #include "loadfile.h"
 
-#include <ctype.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
 #include "json.h"
+#include "jsonflat.h"
 #include "log.h"
 #include "rootfs.h"
 
@@ -75,192 +75,62 @@ int loaded_state_remove(const char *root)
 	return 0;
 }
 
-static void skip_ws(const char **p)
+/* Only what loaded_state_write() makes: strings, integers, null; no nesting. */
+static int image_from_json(const struct jsonflat *j, struct crash_image *img)
 {
-	while (isspace((unsigned char)**p))
-		(*p)++;
-}
+	static const struct {
+		const char *key;
+		size_t offset;
+	} strings[] = {
+		{ "kernel", offsetof(struct crash_image, kernel) },
+		{ "initrd", offsetof(struct crash_image, initrd) },
+		{ "cmdline", offsetof(struct crash_image, cmdline) },
+		{ "release", offsetof(struct crash_image, release) },
+		{ "method", offsetof(struct crash_image, method) },
+	};
+	int64_t num;
 
-static void put_utf8(char **w, unsigned cp)
-{
-	char *o = *w;
+	for (size_t i = 0; i < j->count; i++) {
+		const struct jsonflat_field *f = &j->fields[i];
 
-	if (cp < 0x80) {
-		*o++ = cp;
-	} else if (cp < 0x800) {
-		*o++ = 0xc0 | cp >> 6;
-		*o++ = 0x80 | (cp & 0x3f);
-	} else {
-		*o++ = 0xe0 | cp >> 12;
-		*o++ = 0x80 | ((cp >> 6) & 0x3f);
-		*o++ = 0x80 | (cp & 0x3f);
-	}
-	*w = o;
-}
-
-/* A JSON string at *p (on the opening quote); escapes decoded, \u within the BMP only. */
-static int parse_string(const char **p, char **ret)
-{
-	const char *s = *p + 1;
-	_cleanup_free_ char *out = malloc(strlen(s) + 1);
-	char *w = out;
-
-	if (!out)
-		return -ENOMEM;
-	for (; *s != '"'; s++) {
-		if (!*s || (unsigned char)*s < 0x20)
+		if (f->type == JSONFLAT_BOOL || f->type == JSONFLAT_NESTED)
 			return -EBADMSG;
-		if (*s != '\\') {
-			*w++ = *s;
-			continue;
-		}
-		switch (*++s) {
-		case '"':
-		case '\\':
-		case '/':
-			*w++ = *s;
-			break;
-		case 'n':
-			*w++ = '\n';
-			break;
-		case 't':
-			*w++ = '\t';
-			break;
-		case 'r':
-			*w++ = '\r';
-			break;
-		case 'b':
-			*w++ = '\b';
-			break;
-		case 'f':
-			*w++ = '\f';
-			break;
-		case 'u': {
-			char hex[5] = {};
-			uint64_t cp;
-
-			if (strnlen(s + 1, 4) != 4)
-				return -EBADMSG;
-			memcpy(hex, s + 1, 4);
-			if (parse_u64(hex, 16, &cp) < 0 || cp == 0 ||
-			    (cp >= 0xd800 && cp <= 0xdfff))
-				return -EBADMSG;
-			put_utf8(&w, (unsigned)cp);
-			s += 4;
-			break;
-		}
-		default:
+		if (f->type == JSONFLAT_NUMBER && jsonflat_i64(j, f->key, &num) < 0)
 			return -EBADMSG;
-		}
 	}
-	*w = 0;
-	*p = s + 1;
-	*ret = TAKE_PTR(out);
-	return 0;
-}
+	for (size_t i = 0; i < ELEMENTSOF(strings); i++) {
+		const char *v = jsonflat_string(j, strings[i].key);
+		char **field = (char **)((char *)img + strings[i].offset);
 
-static int parse_number(const char **p, int64_t *ret)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(*p, &end, 10);
-	if (errno || end == *p)
-		return -EBADMSG;
-	*p = end;
-	*ret = v;
-	return 0;
-}
-
-static int set_field(struct crash_image *img, const char *key, char *str, int64_t num)
-{
-	char **s = NULL;
-
-	if (streq(key, "kernel"))
-		s = &img->kernel;
-	else if (streq(key, "initrd"))
-		s = &img->initrd;
-	else if (streq(key, "cmdline"))
-		s = &img->cmdline;
-	else if (streq(key, "release"))
-		s = &img->release;
-	else if (streq(key, "method"))
-		s = &img->method;
-	else if (streq(key, "flags"))
+		if (v && !(*field = strdup(v)))
+			return -ENOMEM;
+	}
+	if (jsonflat_i64(j, "flags", &num) >= 0)
 		img->flags = num;
-	else if (streq(key, "kernel_size"))
+	if (jsonflat_i64(j, "kernel_size", &num) >= 0)
 		img->kernel_size = num;
-	else if (streq(key, "kernel_init_size"))
+	if (jsonflat_i64(j, "kernel_init_size", &num) >= 0)
 		img->kernel_init_size = num;
-	else if (streq(key, "initrd_size"))
+	if (jsonflat_i64(j, "initrd_size", &num) >= 0)
 		img->initrd_size = num;
-	else if (streq(key, "timestamp"))
+	if (jsonflat_i64(j, "timestamp", &num) >= 0)
 		img->time = num;
-	if (s) {
-		free(*s);
-		*s = str;
-		return 1; /* took str */
-	}
 	return 0;
-}
-
-static int parse_object(const char *text, struct crash_image *img)
-{
-	const char *p = text;
-	int r;
-
-	skip_ws(&p);
-	if (*p++ != '{')
-		return -EBADMSG;
-	skip_ws(&p);
-	if (*p == '}')
-		p++;
-	else
-		for (;;) {
-			_cleanup_free_ char *key = NULL, *str = NULL;
-			int64_t num = 0;
-
-			if (*p != '"' || parse_string(&p, &key) < 0)
-				return -EBADMSG;
-			skip_ws(&p);
-			if (*p++ != ':')
-				return -EBADMSG;
-			skip_ws(&p);
-			if (*p == '"')
-				r = parse_string(&p, &str);
-			else if (startswith(p, "null")) {
-				p += 4;
-				r = 0;
-			} else
-				r = parse_number(&p, &num);
-			if (r < 0)
-				return r;
-			if (set_field(img, key, str, num) > 0)
-				str = NULL;
-			skip_ws(&p);
-			if (*p == '}') {
-				p++;
-				break;
-			}
-			if (*p++ != ',')
-				return -EBADMSG;
-			skip_ws(&p);
-		}
-	skip_ws(&p);
-	return *p ? -EBADMSG : 0;
 }
 
 int loaded_state_read(const char *root, struct crash_image *ret)
 {
 	_cleanup_(crash_image_done) struct crash_image img = {};
+	_cleanup_(jsonflat_done) struct jsonflat j = {};
 	_cleanup_free_ char *text = NULL;
 	int r;
 
 	r = root_read_file(root, LOADED_STATE_PATH, 1 << 20, &text, NULL);
 	if (r < 0)
 		return r;
-	r = parse_object(text, &img);
+	r = jsonflat_parse(text, &j);
+	if (r >= 0)
+		r = image_from_json(&j, &img);
 	if (r < 0)
 		return log_debug_errno(r, "%s is not what crashcap writes", LOADED_STATE_PATH);
 	if (!img.kernel)
