@@ -3,8 +3,8 @@
 
 #include <elf.h>
 #include <fcntl.h>
-#include <stdarg.h>
 
+#include "errmsg.h"
 #include "log.h"
 #include "rootfs.h"
 
@@ -15,24 +15,6 @@
 /* The lowest kernel address with 4-level paging; a direct map below it means 5-level. */
 #define KERNEL_HALF_4LEVEL 0xffff800000000000ULL
 #define KCORE_MAX_PHDRS 65535
-
-static int fail(char **error, int r, const char *fmt, ...) _printf_(3, 4);
-static int fail(char **error, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (error) {
-		char *m = NULL;
-
-		va_start(ap, fmt);
-		if (vasprintf(&m, fmt, ap) < 0)
-			m = NULL;
-		va_end(ap);
-		free(*error);
-		*error = m;
-	}
-	return r;
-}
 
 void elfcorehdr_info_done(struct elfcorehdr_info *info)
 {
@@ -114,12 +96,12 @@ static int collect_notes(const char *root, struct elfcorehdr_info *info, char **
 
 	k = root_read_line(root, "/sys/devices/system/cpu/possible", &possible);
 	if (k < 0)
-		return fail(error, k, "cannot read /sys/devices/system/cpu/possible: %s",
-			    strerror(-k));
+		return errmsg_set(error, k, "cannot read /sys/devices/system/cpu/possible: %s",
+				  strerror(-k));
 	k = elfcorehdr_parse_cpu_list(possible, &cpus, &n_cpus);
 	if (k < 0)
-		return fail(error, k, "cannot parse /sys/devices/system/cpu/possible: \"%s\"",
-			    possible);
+		return errmsg_set(error, k, "cannot parse /sys/devices/system/cpu/possible: \"%s\"",
+				  possible);
 
 	info->notes = calloc(n_cpus, sizeof(*info->notes));
 	if (!info->notes)
@@ -136,21 +118,23 @@ static int collect_notes(const char *root, struct elfcorehdr_info *info, char **
 			continue;
 		}
 		if (k < 0)
-			return fail(error, k, "cannot read %s: %s", path, strerror(-k));
+			return errmsg_set(error, k, "cannot read %s: %s", path, strerror(-k));
 		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%u/crash_notes_size",
 			 cpus[i]);
 		k = root_read_u64(root, path, 10, &size);
 		if (k < 0)
-			return fail(error, k, "cannot read %s: %s (a kernel too old to export it?)",
-				    path, strerror(-k));
+			return errmsg_set(error, k,
+					  "cannot read %s: %s (a kernel too old to export it?)",
+					  path, strerror(-k));
 		if (addr == 0 || size == 0)
-			return fail(error, -EINVAL, "CPU %u has no crash notes buffer", cpus[i]);
+			return errmsg_set(error, -EINVAL, "CPU %u has no crash notes buffer",
+					  cpus[i]);
 		info->notes[info->n_notes++] = (struct crash_cpu_note){ cpus[i], addr, size };
 	}
 	if (info->n_notes == 0)
-		return fail(error, -ENOENT,
-			    "no CPU has crash_notes in /sys/devices/system/cpu: "
-			    "is the kernel built with CONFIG_CRASH_DUMP?");
+		return errmsg_set(error, -ENOENT,
+				  "no CPU has crash_notes in /sys/devices/system/cpu: "
+				  "is the kernel built with CONFIG_CRASH_DUMP?");
 	log_debug("elfcorehdr: %zu CPU notes, %zu possible CPUs not present", info->n_notes,
 		  missing);
 	return 0;
@@ -167,23 +151,24 @@ static int collect_kcore(const char *root, struct elfcorehdr_info *info, char **
 	int k;
 
 	if (fd < 0)
-		return fail(error, fd,
-			    "cannot open /proc/kcore: %s (it gives the kernel's mapping)",
-			    strerror(-fd));
+		return errmsg_set(error, fd,
+				  "cannot open /proc/kcore: %s (it gives the kernel's mapping)",
+				  strerror(-fd));
 	k = pread_full(fd, &eh, sizeof(eh), 0, &got);
 	if (k < 0)
-		return fail(error, k, "cannot read /proc/kcore: %s", strerror(-k));
+		return errmsg_set(error, k, "cannot read /proc/kcore: %s", strerror(-k));
 	if (got != sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
 	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr) ||
 	    eh.e_phnum == 0 || eh.e_phnum >= KCORE_MAX_PHDRS)
-		return fail(error, -EINVAL, "/proc/kcore is not the ELF64 core file expected");
+		return errmsg_set(error, -EINVAL,
+				  "/proc/kcore is not the ELF64 core file expected");
 	ph = calloc(eh.e_phnum, sizeof(*ph));
 	if (!ph)
 		return -ENOMEM;
 	k = pread_full(fd, ph, eh.e_phnum * sizeof(*ph), eh.e_phoff, &got);
 	if (k < 0 || got != eh.e_phnum * sizeof(*ph))
-		return fail(error, k < 0 ? k : -EINVAL,
-			    "cannot read the program headers of /proc/kcore");
+		return errmsg_set(error, k < 0 ? k : -EINVAL,
+				  "cannot read the program headers of /proc/kcore");
 
 	for (size_t i = 0; i < eh.e_phnum; i++) {
 		const Elf64_Phdr *p = &ph[i];
@@ -203,11 +188,12 @@ static int collect_kcore(const char *root, struct elfcorehdr_info *info, char **
 		}
 	}
 	if (!have_text || info->text_paddr == 0 || info->text_size == 0)
-		return fail(error, -ENODATA,
-			    "/proc/kcore has no kernel text with its physical address "
-			    "(a kernel too old to export it?)");
+		return errmsg_set(error, -ENODATA,
+				  "/proc/kcore has no kernel text with its physical address "
+				  "(a kernel too old to export it?)");
 	if (!have_offset)
-		return fail(error, -ENODATA, "/proc/kcore maps no RAM: cannot tell PAGE_OFFSET");
+		return errmsg_set(error, -ENODATA,
+				  "/proc/kcore maps no RAM: cannot tell PAGE_OFFSET");
 	info->five_level = info->page_offset < KERNEL_HALF_4LEVEL;
 	return 0;
 }
@@ -252,9 +238,10 @@ int elfcorehdr_collect(const char *root, const struct crash_memory *mem,
 	k = read_hex_pair(root, "/sys/kernel/vmcoreinfo", &info.vmcoreinfo_addr,
 			  &info.vmcoreinfo_size);
 	if (k < 0)
-		return fail(error, k, "cannot read /sys/kernel/vmcoreinfo: %s", strerror(-k));
+		return errmsg_set(error, k, "cannot read /sys/kernel/vmcoreinfo: %s", strerror(-k));
 	if (info.vmcoreinfo_addr == 0 || info.vmcoreinfo_size == 0)
-		return fail(error, -EINVAL, "/sys/kernel/vmcoreinfo names no VMCOREINFO note");
+		return errmsg_set(error, -EINVAL,
+				  "/sys/kernel/vmcoreinfo names no VMCOREINFO note");
 
 	k = collect_kcore(root, &info, error);
 	if (k < 0)
@@ -264,14 +251,15 @@ int elfcorehdr_collect(const char *root, const struct crash_memory *mem,
 	if (k < 0)
 		return k;
 	if (info.ram.count == 0)
-		return fail(error, -EINVAL, "no System RAM outside the crash kernel range to dump");
+		return errmsg_set(error, -EINVAL,
+				  "no System RAM outside the crash kernel range to dump");
 
 	k = root_read_u64(root, "/sys/kernel/crash_elfcorehdr_size", 0, &info.hotplug_size);
 	if (k == -ENOENT)
 		info.hotplug_size = 0;
 	else if (k < 0)
-		return fail(error, k, "cannot read /sys/kernel/crash_elfcorehdr_size: %s",
-			    strerror(-k));
+		return errmsg_set(error, k, "cannot read /sys/kernel/crash_elfcorehdr_size: %s",
+				  strerror(-k));
 
 	*ret = info;
 	info = (struct elfcorehdr_info){};

@@ -2,11 +2,11 @@
 #include "loadseg.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 
 #include "bootparams.h"
 #include "bzimage.h"
 #include "kexec_syscall.h"
+#include "errmsg.h"
 #include "log.h"
 #include "purgatory.h"
 #include "segments.h"
@@ -26,24 +26,6 @@ static const char *const segment_names[_LOADSEG_MAX] = {
 	[LOADSEG_INITRD] = "initrd",	     [LOADSEG_BOOT_PARAMS] = "boot_params",
 	[LOADSEG_PURGATORY] = "purgatory",
 };
-
-static int fail(char **error, int r, const char *fmt, ...) _printf_(3, 4);
-static int fail(char **error, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (error) {
-		char *m = NULL;
-
-		va_start(ap, fmt);
-		if (vasprintf(&m, fmt, ap) < 0)
-			m = NULL;
-		va_end(ap);
-		free(*error);
-		*error = m;
-	}
-	return r;
-}
 
 struct loadseg_image *loadseg_image_free(struct loadseg_image *img)
 {
@@ -80,12 +62,13 @@ static int place(struct segment_layout *l, enum loadseg_segment kind, uint64_t m
 	int k = segment_layout_take(l, memsz, align, min_addr, ret);
 
 	if (k == -ENOSPC)
-		return fail(error, k,
-			    "the crash kernel range (%s at 0x%" PRIx64
-			    ") has no room left for the %s (%s): reserve more with crashkernel=",
-			    format_size(mem_range_size(&l->range), range, sizeof(range)),
-			    l->range.start, segment_names[kind],
-			    format_size(memsz, need, sizeof(need)));
+		return errmsg_set(
+			error, k,
+			"the crash kernel range (%s at 0x%" PRIx64
+			") has no room left for the %s (%s): reserve more with crashkernel=",
+			format_size(mem_range_size(&l->range), range, sizeof(range)),
+			l->range.start, segment_names[kind],
+			format_size(memsz, need, sizeof(need)));
 	return k;
 }
 
@@ -125,7 +108,7 @@ static int add_purgatory(struct loadseg_image *img, const struct loadseg_options
 
 	k = purgatory_new(&pimg, &size);
 	if (k < 0)
-		return fail(error, k, "the built-in purgatory is damaged");
+		return errmsg_set(error, k, "the built-in purgatory is damaged");
 	memsz = ALIGN_UP((uint64_t)size, PAGE_4K);
 	k = place(l, LOADSEG_PURGATORY, memsz, PAGE_4K, 0, &addr, error);
 	if (k < 0)
@@ -149,8 +132,8 @@ static int add_purgatory(struct loadseg_image *img, const struct loadseg_options
 	if (o->test_corrupt) {
 		k = purgatory_corrupt_digest(pimg, o->test_corrupt_region);
 		if (k < 0)
-			return fail(error, k, "no purgatory region %u to corrupt",
-				    o->test_corrupt_region);
+			return errmsg_set(error, k, "no purgatory region %u to corrupt",
+					  o->test_corrupt_region);
 	}
 	img->entry = addr;
 	add_segment(img, LOADSEG_PURGATORY, pimg, size, addr, memsz, pimg);
@@ -188,7 +171,7 @@ static int add_boot_params(struct loadseg_image *img, const struct loadseg_optio
 		},
 		&bp, &bp_size, &reason);
 	if (k < 0)
-		return fail(error, k, "%s", reason ? reason : strerror(-k));
+		return errmsg_set(error, k, "%s", reason ? reason : strerror(-k));
 	add_segment(img, LOADSEG_BOOT_PARAMS, bp, bp_size, addr, memsz, bp);
 	bp = NULL;
 	return 0;
@@ -234,7 +217,7 @@ int loadseg_build_from(const struct loadseg_options *o, const struct crash_memor
 
 	k = bzimage_parse(o->kernel, o->kernel_size, &image, &reason);
 	if (k < 0)
-		return fail(error, k, "kernel image refused: %s", reason);
+		return errmsg_set(error, k, "kernel image refused: %s", reason);
 
 	img = calloc(1, sizeof(*img));
 	if (!img)
@@ -244,7 +227,7 @@ int loadseg_build_from(const struct loadseg_options *o, const struct crash_memor
 	img->update_elfcorehdr = o->hotplug && info->hotplug_size > 0;
 	k = elfcorehdr_build(info, &ehdr, &ehdr_size);
 	if (k < 0)
-		return fail(error, k, "cannot build the ELF core header: %s", strerror(-k));
+		return errmsg_set(error, k, "cannot build the ELF core header: %s", strerror(-k));
 	memsz = elfcorehdr_memsz(info, ehdr_size, img->update_elfcorehdr);
 	k = place(&layout, LOADSEG_ELFCOREHDR, memsz, PAGE_4K, 0, &addr, error);
 	if (k < 0)
@@ -263,8 +246,8 @@ int loadseg_build_from(const struct loadseg_options *o, const struct crash_memor
 				   img->addr[LOADSEG_ELFCOREHDR] + img->segments[0].memsz - 1 };
 	k = e820_build_crash(mem, &keep, 1, &img->e820);
 	if (k < 0)
-		return fail(error, k, "cannot build the crash kernel's memory map: %s",
-			    strerror(-k));
+		return errmsg_set(error, k, "cannot build the crash kernel's memory map: %s",
+				  strerror(-k));
 
 	k = add_boot_params(img, o, &image, &layout, first, first_size, acpi_rsdp, error);
 	if (k < 0)
@@ -278,9 +261,9 @@ int loadseg_build_from(const struct loadseg_options *o, const struct crash_memor
 	k = bzimage_check_placement(&image, img->addr[LOADSEG_KERNEL], highest, info->five_level,
 				    &reason);
 	if (k < 0)
-		return fail(error, k, "kernel image refused: %s", reason);
+		return errmsg_set(error, k, "kernel image refused: %s", reason);
 	if (segment_layout_left(&layout) < CONTROL_SLACK)
-		return fail(
+		return errmsg_set(
 			error, -ENOSPC,
 			"the crash kernel range is full: the kernel needs about 1 MiB more in it "
 			"for its control pages: reserve more with crashkernel=");
@@ -348,10 +331,10 @@ int loadseg_build_reboot_from(const struct loadseg_options *o, const struct cras
 
 	k = bzimage_parse(o->kernel, o->kernel_size, &image, &reason);
 	if (k < 0)
-		return fail(error, k, "kernel image refused: %s", reason);
+		return errmsg_set(error, k, "kernel image refused: %s", reason);
 	k = reboot_range(mem, &range);
 	if (k == -ENOSPC)
-		return fail(error, k, "no System RAM below 4 GiB to stage the kernel in");
+		return errmsg_set(error, k, "no System RAM below 4 GiB to stage the kernel in");
 	if (k < 0)
 		return k;
 
@@ -368,7 +351,8 @@ int loadseg_build_reboot_from(const struct loadseg_options *o, const struct cras
 		return k;
 	k = e820_build_plain(mem, &img->e820);
 	if (k < 0)
-		return fail(error, k, "cannot build the new kernel's memory map: %s", strerror(-k));
+		return errmsg_set(error, k, "cannot build the new kernel's memory map: %s",
+				  strerror(-k));
 	k = add_boot_params(img, o, &image, &layout, first, first_size, acpi_rsdp, error);
 	if (k < 0)
 		return k;
@@ -379,7 +363,7 @@ int loadseg_build_reboot_from(const struct loadseg_options *o, const struct cras
 	k = bzimage_check_placement(&image, img->addr[LOADSEG_KERNEL], highest, five_level,
 				    &reason);
 	if (k < 0)
-		return fail(error, k, "kernel image refused: %s", reason);
+		return errmsg_set(error, k, "kernel image refused: %s", reason);
 
 	img->flags = KEXEC_ARCH_X86_64;
 	k = kexec_segments_check(img->segments, img->names, img->nr_segments, img->entry,
@@ -395,8 +379,8 @@ int loadseg_build_reboot_from(const struct loadseg_options *o, const struct cras
 static int read_iomem_failed(int k, char **error)
 {
 	if (k == -EPERM)
-		return fail(error, k, "/proc/iomem shows no addresses: run as root");
-	return fail(error, k, "cannot read /proc/iomem: %s", strerror(-k));
+		return errmsg_set(error, k, "/proc/iomem shows no addresses: run as root");
+	return errmsg_set(error, k, "cannot read /proc/iomem: %s", strerror(-k));
 }
 
 static int build_reboot(const struct loadseg_options *o, const uint8_t *first, size_t first_size,
@@ -438,9 +422,10 @@ int loadseg_build(const struct loadseg_options *o, struct loadseg_image **ret, c
 
 	k = crash_memory_read(o->root, &mem);
 	if (k == -ENOENT)
-		return fail(error, k,
-			    "no \"Crash kernel\" range in /proc/iomem: boot with crashkernel= "
-			    "(crashcapctl reserve) first");
+		return errmsg_set(
+			error, k,
+			"no \"Crash kernel\" range in /proc/iomem: boot with crashkernel= "
+			"(crashcapctl reserve) first");
 	if (k < 0)
 		return read_iomem_failed(k, error);
 	k = elfcorehdr_collect(o->root, &mem, &info, error);
@@ -457,23 +442,25 @@ int loadseg_load(const struct loadseg_image *img, char **error)
 	case 0:
 		return 0;
 	case -EPERM:
-		return fail(
+		return errmsg_set(
 			error, k,
 			"kexec_load refused: it needs CAP_SYS_BOOT, kernel.kexec_load_disabled must "
 			"be 0, and lockdown (Secure Boot) forbids it: use --method file");
 	case -EBUSY:
-		return fail(error, k, "kexec_load: the %s kernel is busy (being loaded or used)",
-			    img->flags & KEXEC_ON_CRASH ? "crash" : "kexec");
+		return errmsg_set(error, k,
+				  "kexec_load: the %s kernel is busy (being loaded or used)",
+				  img->flags & KEXEC_ON_CRASH ? "crash" : "kexec");
 	case -ENOSYS:
-		return fail(error, k, "kexec_load: the kernel is built without CONFIG_KEXEC");
+		return errmsg_set(error, k, "kexec_load: the kernel is built without CONFIG_KEXEC");
 	case -EINVAL:
 	case -EADDRNOTAVAIL:
-		return fail(error, k,
-			    "kexec_load refused the segments (%s) although they passed crashcap's "
-			    "checks: please report this",
-			    strerror(-k));
+		return errmsg_set(
+			error, k,
+			"kexec_load refused the segments (%s) although they passed crashcap's "
+			"checks: please report this",
+			strerror(-k));
 	default:
-		return fail(error, k, "kexec_load: %s", strerror(-k));
+		return errmsg_set(error, k, "kexec_load: %s", strerror(-k));
 	}
 }
 
@@ -488,12 +475,13 @@ int loadseg_load_files(const struct loadseg_options *o, const char *kernel_path,
 
 	k = read_full_file(kernel_path, KERNEL_MAX_SIZE, &kernel, &kernel_size);
 	if (k < 0)
-		return fail(error, k, "cannot read the kernel %s: %s", kernel_path, strerror(-k));
+		return errmsg_set(error, k, "cannot read the kernel %s: %s", kernel_path,
+				  strerror(-k));
 	if (initrd_path) {
 		k = read_full_file(initrd_path, INITRD_MAX_SIZE, &initrd, &initrd_size);
 		if (k < 0)
-			return fail(error, k, "cannot read the initrd %s: %s", initrd_path,
-				    strerror(-k));
+			return errmsg_set(error, k, "cannot read the initrd %s: %s", initrd_path,
+					  strerror(-k));
 	}
 	opts.kernel = kernel;
 	opts.kernel_size = kernel_size;
@@ -523,10 +511,11 @@ int loadseg_unload(bool reboot, char **error)
 	int k = sys_kexec_load(0, 0, NULL, reboot ? 0 : KEXEC_ON_CRASH);
 
 	if (k == -EPERM)
-		return fail(error, k,
-			    "kexec_load refused to unload (EPERM): it needs CAP_SYS_BOOT and is "
-			    "not allowed under lockdown");
+		return errmsg_set(
+			error, k,
+			"kexec_load refused to unload (EPERM): it needs CAP_SYS_BOOT and is "
+			"not allowed under lockdown");
 	if (k < 0)
-		return fail(error, k, "kexec_load (unload): %s", strerror(-k));
+		return errmsg_set(error, k, "kexec_load (unload): %s", strerror(-k));
 	return 0;
 }

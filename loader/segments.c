@@ -2,25 +2,8 @@
 #include "segments.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 
-static int fail(char **error, int r, const char *fmt, ...) _printf_(3, 4);
-static int fail(char **error, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (error) {
-		char *m = NULL;
-
-		va_start(ap, fmt);
-		if (vasprintf(&m, fmt, ap) < 0)
-			m = NULL;
-		va_end(ap);
-		free(*error);
-		*error = m;
-	}
-	return r;
-}
+#include "errmsg.h"
 
 static const char *seg_name(const char *const *names, size_t i, char *buf, size_t size)
 {
@@ -41,26 +24,26 @@ int kexec_segments_check(const struct kexec_segment *segs, const char *const *na
 	char nb[2][24];
 
 	if (n > KEXEC_SEGMENT_MAX)
-		return fail(error, -EINVAL, "%zu segments: kexec_load takes at most %d", n,
-			    KEXEC_SEGMENT_MAX);
+		return errmsg_set(error, -EINVAL, "%zu segments: kexec_load takes at most %d", n,
+				  KEXEC_SEGMENT_MAX);
 
 	for (size_t i = 0; i < n; i++) {
 		uint64_t mem = (uintptr_t)segs[i].mem, memsz = segs[i].memsz;
 
 		if (mem + memsz < mem)
-			return fail(error, -EADDRNOTAVAIL,
-				    "segment %s: 0x%" PRIx64 " + 0x%" PRIx64
-				    " runs past the end of the address space",
-				    NAME(i), mem, memsz);
+			return errmsg_set(error, -EADDRNOTAVAIL,
+					  "segment %s: 0x%" PRIx64 " + 0x%" PRIx64
+					  " runs past the end of the address space",
+					  NAME(i), mem, memsz);
 		if (mem % KEXEC_PAGE_SIZE)
-			return fail(error, -EADDRNOTAVAIL,
-				    "segment %s: address 0x%" PRIx64 " is not page-aligned",
-				    NAME(i), mem);
+			return errmsg_set(error, -EADDRNOTAVAIL,
+					  "segment %s: address 0x%" PRIx64 " is not page-aligned",
+					  NAME(i), mem);
 		if (memsz % KEXEC_PAGE_SIZE)
-			return fail(error, -EADDRNOTAVAIL,
-				    "segment %s: memsz 0x%" PRIx64
-				    " is not a multiple of the page size",
-				    NAME(i), memsz);
+			return errmsg_set(error, -EADDRNOTAVAIL,
+					  "segment %s: memsz 0x%" PRIx64
+					  " is not a multiple of the page size",
+					  NAME(i), memsz);
 	}
 
 	for (size_t i = 0; i < n; i++) {
@@ -70,18 +53,18 @@ int kexec_segments_check(const struct kexec_segment *segs, const char *const *na
 			uint64_t b = (uintptr_t)segs[j].mem, b_end = b + segs[j].memsz;
 
 			if (a_end > b && a < b_end)
-				return fail(error, -EINVAL,
-					    "segments %s (0x%" PRIx64 "-0x%" PRIx64
-					    ") and %s (0x%" PRIx64 "-0x%" PRIx64 ") overlap",
-					    NAME(j), b, b_end - 1, NAME2(i), a, a_end - 1);
+				return errmsg_set(error, -EINVAL,
+						  "segments %s (0x%" PRIx64 "-0x%" PRIx64
+						  ") and %s (0x%" PRIx64 "-0x%" PRIx64 ") overlap",
+						  NAME(j), b, b_end - 1, NAME2(i), a, a_end - 1);
 		}
 	}
 
 	for (size_t i = 0; i < n; i++)
 		if (segs[i].bufsz > segs[i].memsz)
-			return fail(error, -EINVAL,
-				    "segment %s: bufsz 0x%zx is larger than memsz 0x%zx", NAME(i),
-				    segs[i].bufsz, segs[i].memsz);
+			return errmsg_set(error, -EINVAL,
+					  "segment %s: bufsz 0x%zx is larger than memsz 0x%zx",
+					  NAME(i), segs[i].bufsz, segs[i].memsz);
 
 	if (lim && lim->ram_bytes > 0) {
 		uint64_t half = lim->ram_bytes / KEXEC_PAGE_SIZE / 2;
@@ -90,11 +73,11 @@ int kexec_segments_check(const struct kexec_segment *segs, const char *const *na
 		for (size_t i = 0; i < n; i++)
 			total_pages += DIV_ROUND_UP((uint64_t)segs[i].memsz, KEXEC_PAGE_SIZE);
 		if (total_pages > half)
-			return fail(error, -EINVAL,
-				    "the segments take %s, more than half of RAM (%s): "
-				    "kexec_load refuses that",
-				    format_size(total_pages * KEXEC_PAGE_SIZE, a, sizeof(a)),
-				    format_size(lim->ram_bytes, b, sizeof(b)));
+			return errmsg_set(error, -EINVAL,
+					  "the segments take %s, more than half of RAM (%s): "
+					  "kexec_load refuses that",
+					  format_size(total_pages * KEXEC_PAGE_SIZE, a, sizeof(a)),
+					  format_size(lim->ram_bytes, b, sizeof(b)));
 	}
 
 	if (lim && lim->crash) {
@@ -107,21 +90,21 @@ int kexec_segments_check(const struct kexec_segment *segs, const char *const *na
 			if (s >= c->start && e <= c->end)
 				continue;
 			if (low && s >= low->start && e <= low->end)
-				return fail(
+				return errmsg_set(
 					error, -EADDRNOTAVAIL,
 					"segment %s (0x%" PRIx64 "-0x%" PRIx64
 					") is in the \",low\" crash range: kexec_load places "
 					"segments only in the main \"Crash kernel\" range 0x%" PRIx64
 					"-0x%" PRIx64,
 					NAME(i), s, e, c->start, c->end);
-			return fail(error, -EADDRNOTAVAIL,
-				    "segment %s (0x%" PRIx64 "-0x%" PRIx64
-				    ") lies outside the \"Crash kernel\" range 0x%" PRIx64
-				    "-0x%" PRIx64,
-				    NAME(i), s, e, c->start, c->end);
+			return errmsg_set(error, -EADDRNOTAVAIL,
+					  "segment %s (0x%" PRIx64 "-0x%" PRIx64
+					  ") lies outside the \"Crash kernel\" range 0x%" PRIx64
+					  "-0x%" PRIx64,
+					  NAME(i), s, e, c->start, c->end);
 		}
 		if (entry < c->start || entry > c->end)
-			return fail(
+			return errmsg_set(
 				error, -EADDRNOTAVAIL,
 				"entry point 0x%lx lies outside the \"Crash kernel\" range 0x%" PRIx64
 				"-0x%" PRIx64,
