@@ -193,8 +193,7 @@ static int check_options(const struct collect_options *o)
 		return -EINVAL;
 	if (o->format != COLLECT_FORMAT_KDUMP && o->format != COLLECT_FORMAT_ELF)
 		return -EINVAL;
-	if (o->format == COLLECT_FORMAT_KDUMP && o->compression != COMPRESSION_NONE &&
-	    o->compression != COMPRESSION_ZSTD)
+	if (o->format == COLLECT_FORMAT_KDUMP && o->compression > COMPRESSION_SNAPPY)
 		return -EOPNOTSUPP;
 	return 0;
 }

@@ -65,7 +65,7 @@ static void help(void)
 	       "  -F, --flat             makedumpfile's flattened format to standard output,\n"
 	       "                         for pipes and the network; `makedumpfile -R FILE`\n"
 	       "                         rebuilds the dump from it\n"
-	       "      --compress zstd|none  page compression (default zstd)\n"
+	       "      --compress zstd|zlib|lzo|snappy|none  page compression (default zstd)\n"
 	       "      --zstd-level N     1..19 (default 3)\n"
 	       "  -j, --threads N        threads that read, filter and compress, 0 for one per\n"
 	       "                         CPU (default 0)\n"
@@ -141,12 +141,14 @@ static int parse_args(int argc, char **argv, struct args *a)
 				return usage_error("--dump-level must be 0..31, not", optarg);
 			break;
 		case ARG_COMPRESS:
-			if (streq(optarg, "zstd"))
-				a->o.compression = COMPRESSION_ZSTD;
-			else if (streq(optarg, "none"))
-				a->o.compression = COMPRESSION_NONE;
-			else
-				return usage_error("--compress must be zstd or none, not", optarg);
+			for (v = COMPRESSION_SNAPPY; v >= 0; v--)
+				if (streq(optarg, compression_to_string(v)))
+					break;
+			if (v < 0)
+				return usage_error(
+					"--compress must be zstd, zlib, lzo, snappy or none, not",
+					optarg);
+			a->o.compression = v;
 			break;
 		case ARG_ZSTD_LEVEL:
 			if (parse_int(optarg, ZSTD_LEVEL_MIN, 19, &a->o.zstd_level) < 0 ||

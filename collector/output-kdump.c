@@ -30,7 +30,7 @@ enum page_kind {
 struct kslot {
 	uint8_t kind[PAGE_SOURCE_MAX_PAGES];
 	uint16_t size[PAGE_SOURCE_MAX_PAGES]; /* DATA: bytes in buf; 0 means a whole page */
-	bool compressed[PAGE_SOURCE_MAX_PAGES];
+	uint8_t flags[PAGE_SOURCE_MAX_PAGES]; /* DATA: the descriptor flag the compressor chose */
 	uint8_t *buf; /* the DATA pages' bytes, in pfn order */
 	struct page_filter_counts counts;
 	uint32_t kept; /* the counting pass */
@@ -42,7 +42,6 @@ struct kdump_out {
 	struct sink *sink;
 	struct kdump_writer *w;
 	struct chunk_cursor cur;
-	uint32_t compression_flag;
 	uint64_t *verdicts; /* pfns the filter leaves out, from the first pass; or NULL */
 	uint64_t kept;
 	uint64_t unreadable, absent;
@@ -156,7 +155,7 @@ static int dump_work(void *user, void *worker, void *slot, uint64_t pfn, uint32_
 			if (p.data != s->buf + used)
 				memcpy(s->buf + used, page, DUMP_PAGE_SIZE);
 			s->size[i] = p.size == DUMP_PAGE_SIZE ? 0 : (uint16_t)p.size;
-			s->compressed[i] = p.flags != 0;
+			s->flags[i] = (uint8_t)p.flags;
 			used += p.size;
 		}
 	}
@@ -190,7 +189,7 @@ static int dump_consume(void *user, void *slot, uint64_t pfn, uint32_t n)
 			p = (struct kdump_page){
 				.data = s->buf + used,
 				.size = s->size[i] ? s->size[i] : DUMP_PAGE_SIZE,
-				.flags = s->compressed[i] ? k->compression_flag : 0,
+				.flags = s->flags[i],
 			};
 			used += p.size;
 			r = kdump_writer_add_page(k->w, pfn + i, &p);
@@ -307,7 +306,6 @@ int output_kdump(struct collect *c, struct sink *sink)
 
 	collect_writer_params(c, &p);
 	snprintf(res->release, sizeof(res->release), "%s", p.utsname.release);
-	k.compression_flag = p.compression == COMPRESSION_ZSTD ? KDUMP_FLAG_ZSTD : 0;
 	r = kdump_writer_new_sink(sink, &p, &w);
 	if (r < 0)
 		return r;

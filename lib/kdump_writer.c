@@ -25,7 +25,6 @@
 #include "log.h"
 
 #include <inttypes.h>
-#include <zstd.h>
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the format is written in host order");
 
@@ -196,20 +195,6 @@ static bool ram_contains(struct kdump_writer *w, uint64_t pfn)
 	return true;
 }
 
-static int compression_flag(enum compression c, uint32_t *ret)
-{
-	switch (c) {
-	case COMPRESSION_NONE:
-		*ret = 0;
-		return 0;
-	case COMPRESSION_ZSTD:
-		*ret = KDUMP_FLAG_ZSTD;
-		return 0;
-	default:
-		return -EOPNOTSUPP;
-	}
-}
-
 static void copy_uts_field(char *dst, const char *src)
 {
 	memcpy(dst, src, KDUMP_UTS_LEN);
@@ -272,7 +257,7 @@ int kdump_writer_new_sink(struct sink *sink, const struct kdump_writer_params *p
 	if (p->vmcoreinfo_size > 0 && (p->vmcoreinfo_offset > p->notes_size ||
 				       p->vmcoreinfo_size > p->notes_size - p->vmcoreinfo_offset))
 		return -EINVAL;
-	r = compression_flag(p->compression, &flag);
+	r = kdump_compression_flag(p->compression, &flag);
 	if (r < 0)
 		return r;
 	sub_blocks = DIV_ROUND_UP(SUB_HEADER_SIZE + (uint64_t)p->notes_size, KDUMP_BLOCK_SIZE);
@@ -642,77 +627,4 @@ void kdump_writer_get_stats(const struct kdump_writer *w, struct kdump_writer_st
 		.pages_zero = w->pages_zero,
 		.file_size = w->data_end,
 	};
-}
-
-struct kdump_compressor {
-	enum compression compression;
-	int level;
-	ZSTD_CCtx *zstd;
-};
-
-int kdump_compressor_new(enum compression c, int level, struct kdump_compressor **ret)
-{
-	_cleanup_kdump_compressor_ struct kdump_compressor *k = NULL;
-	uint32_t flag;
-	int r;
-
-	r = compression_flag(c, &flag);
-	if (r < 0)
-		return r;
-	k = calloc(1, sizeof(*k));
-	if (!k)
-		return -ENOMEM;
-	k->compression = c;
-	k->level = level;
-	if (c == COMPRESSION_ZSTD) {
-		if (level < ZSTD_minCLevel() || level > ZSTD_maxCLevel())
-			return -EINVAL;
-		k->zstd = ZSTD_createCCtx();
-		if (!k->zstd)
-			return -ENOMEM;
-	}
-	*ret = TAKE_PTR(k);
-	return 0;
-}
-
-struct kdump_compressor *kdump_compressor_free(struct kdump_compressor *c)
-{
-	if (!c)
-		return NULL;
-	ZSTD_freeCCtx(c->zstd);
-	free(c);
-	return NULL;
-}
-
-void kdump_compress_page(struct kdump_compressor *c, const void *page, void *buf,
-			 struct kdump_page *ret)
-{
-	if (c->compression == COMPRESSION_ZSTD) {
-		/*
-		 * A destination of one page: output that would not be smaller
-		 * fails with dstSize_tooSmall, and the page is stored raw.
-		 */
-		size_t n = ZSTD_compressCCtx(c->zstd, buf, KDUMP_BLOCK_SIZE, page, KDUMP_BLOCK_SIZE,
-					     c->level);
-
-		if (!ZSTD_isError(n) && n < KDUMP_BLOCK_SIZE) {
-			*ret = (struct kdump_page){ .data = buf,
-						    .size = n,
-						    .flags = KDUMP_FLAG_ZSTD };
-			return;
-		}
-	}
-	*ret = (struct kdump_page){ .data = page, .size = KDUMP_BLOCK_SIZE, .flags = 0 };
-}
-
-bool kdump_page_is_zero(const void *page)
-{
-	const uint64_t *p = page;
-
-	/* 64 bytes at a time: most pages that are not zero say so in their first line. */
-	for (size_t i = 0; i < KDUMP_BLOCK_SIZE / 8; i += 8)
-		if (p[i] | p[i + 1] | p[i + 2] | p[i + 3] | p[i + 4] | p[i + 5] | p[i + 6] |
-		    p[i + 7])
-			return false;
-	return true;
 }

@@ -14,8 +14,8 @@
  *	kdump_writer_add_zero_page()
  *	kdump_writer_finish()     last bitmap-2 bits, final header status, fdatasync
  *
- * Compression is separate from writing: each compressing thread owns a
- * kdump_compressor and fills struct kdump_page values; one thread hands them
+ * Compression is separate from writing (page-compress.h): each compressing
+ * thread owns a kdump_compressor and fills struct kdump_page values; one thread hands them
  * to the writer in pfn order. The writer only copies bytes.
  *
  * Until kdump_writer_finish() succeeds the header says INCOMPLETE, and every
@@ -29,20 +29,12 @@
  */
 #pragma once
 
+#include "page-compress.h"
 #include "settings.h"
 #include "sink.h"
 #include "util.h"
 
-#define KDUMP_BLOCK_SIZE 4096U
 #define KDUMP_HEADER_VERSION 6
-
-/* Header status bits, and (compression bits only) page descriptor flags. */
-#define KDUMP_FLAG_ZLIB 0x1U
-#define KDUMP_FLAG_LZO 0x2U
-#define KDUMP_FLAG_SNAPPY 0x4U
-#define KDUMP_STATUS_INCOMPLETE 0x8U
-#define KDUMP_STATUS_EXCLUDED_VMEMMAP 0x10U
-#define KDUMP_FLAG_ZSTD 0x20U
 
 #define KDUMP_UTS_LEN 65
 
@@ -63,20 +55,13 @@ struct kdump_writer_params {
 	unsigned nr_cpus; /* 0 is written as 1: crash rejects 0 */
 	uint64_t phys_base;
 	int dump_level; /* what the file excludes (0..31) */
-	enum compression compression; /* COMPRESSION_NONE or COMPRESSION_ZSTD */
+	enum compression compression; /* status bits; pages must carry its flag or 0 */
 	uint64_t max_mapnr; /* one past the highest pfn */
 	const void *notes; /* the vmcore's ELF notes, copied verbatim; may be NULL */
 	size_t notes_size;
 	/* Where the VMCOREINFO text is inside notes; size 0 when there is none. */
 	size_t vmcoreinfo_offset;
 	size_t vmcoreinfo_size;
-};
-
-/* One page as it goes into the file. */
-struct kdump_page {
-	const void *data;
-	uint32_t size; /* bytes at data; KDUMP_BLOCK_SIZE when raw */
-	uint32_t flags; /* 0 (raw) or KDUMP_FLAG_ZSTD */
 };
 
 struct kdump_writer_stats {
@@ -90,7 +75,7 @@ struct kdump_writer;
 /*
  * Writes the header (status INCOMPLETE), the sub-header and the notes to fd,
  * which must be empty, seekable and open for writing; fd stays the caller's.
- * -EINVAL: bad parameters; -EOPNOTSUPP: a compression other than none/zstd.
+ * -EINVAL: bad parameters; -EOPNOTSUPP: no such compression.
  */
 int kdump_writer_new(int fd, const struct kdump_writer_params *p, struct kdump_writer **ret);
 /* The same into a sink (a file, or the flattened stream); the sink stays the caller's. */
@@ -138,27 +123,3 @@ int kdump_writer_add_zero_page(struct kdump_writer *w, uint64_t pfn);
  */
 int kdump_writer_finish(struct kdump_writer *w, bool incomplete);
 void kdump_writer_get_stats(const struct kdump_writer *w, struct kdump_writer_stats *ret);
-
-/* Per-thread page compression. */
-struct kdump_compressor;
-
-/* level: zstd level (ignored for none). -EOPNOTSUPP for other compressions. */
-int kdump_compressor_new(enum compression c, int level, struct kdump_compressor **ret);
-struct kdump_compressor *kdump_compressor_free(struct kdump_compressor *c);
-static inline void kdump_compressor_freep(struct kdump_compressor **c)
-{
-	kdump_compressor_free(*c);
-}
-#define _cleanup_kdump_compressor_ _cleanup_(kdump_compressor_freep)
-
-/*
- * Compresses one KDUMP_BLOCK_SIZE page into buf (KDUMP_BLOCK_SIZE bytes,
- * the caller's, so a thread can fill a batch) and describes the result in
- * *ret: ret->data is buf, or page itself when compression does not make
- * the page smaller (then it is stored raw, as readers expect).
- */
-void kdump_compress_page(struct kdump_compressor *c, const void *page, void *buf,
-			 struct kdump_page *ret);
-
-/* The page is all zero bytes. */
-bool kdump_page_is_zero(const void *page);

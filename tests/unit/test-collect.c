@@ -480,7 +480,7 @@ static void test_bad_input(void **state)
 	assert_int_equal(collect_dump(&o, &res), -EINVAL);
 	o = options(f, -1, COMPRESSION_ZSTD);
 	assert_int_equal(collect_dump(&o, &res), -EINVAL);
-	o = options(f, 1, COMPRESSION_LZO);
+	o = options(f, 1, (enum compression)99);
 	assert_int_equal(collect_dump(&o, &res), -EOPNOTSUPP);
 	o = options(f, 1, COMPRESSION_ZSTD);
 	o.output_path = NULL;

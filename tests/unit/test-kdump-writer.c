@@ -317,9 +317,9 @@ static void test_bad_input(void **state)
 	struct kdump_page short_raw = { .data = page, .size = 100 };
 	struct kdump_page lzo = { .data = page, .size = 100, .flags = KDUMP_FLAG_LZO };
 
-	p.compression = COMPRESSION_LZO;
+	p.compression = (enum compression)99;
 	assert_int_equal(kdump_writer_new(f->fd, &p, &w2), -EOPNOTSUPP);
-	assert_int_equal(kdump_compressor_new(COMPRESSION_SNAPPY, 0, &c), -EOPNOTSUPP);
+	assert_int_equal(kdump_compressor_new((enum compression)99, 0, &c), -EOPNOTSUPP);
 	assert_int_equal(kdump_compressor_new(COMPRESSION_ZSTD, 99, &c), -EINVAL);
 	p = f->params;
 	p.vmcoreinfo_offset = f->notes_size - 4;
