@@ -273,6 +273,24 @@ static int apply_daemon_entry(struct settings *s, const struct config_entry *e,
 		s->keep_loaded_on_stop = i;
 		return 0;
 	}
+	if (streq(k, "reservation_shrink")) {
+		i = parse_bool(v);
+		if (i < 0)
+			return entry_error(err, e, "reservation_shrink must be yes or no, got '%s'",
+					   v);
+		s->reservation_shrink = i;
+		return 0;
+	}
+	if (streq(k, "max_memory")) {
+		if (parse_size(v, &u) < 0)
+			return entry_error(
+				err, e,
+				"max_memory must be a size such as 64G (0: the RAM there "
+				"is now), got '%s'",
+				v);
+		s->max_memory = u;
+		return 0;
+	}
 	return entry_error(err, e, "unknown key '%s'", k);
 }
 
@@ -448,6 +466,8 @@ int settings_write(const struct settings *s, FILE *f)
 		s->hotplug_max_delay_usec / USEC_PER_MSEC);
 	fprintf(f, "keep_loaded_on_stop = %s\n", s->keep_loaded_on_stop ? "yes" : "no");
 	fprintf(f, "target_timeout = %" PRIu64 "ms\n", s->target_timeout_usec / USEC_PER_MSEC);
+	fprintf(f, "reservation_shrink = %s\n", s->reservation_shrink ? "yes" : "no");
+	fprintf(f, "max_memory = %" PRIu64 "\n", s->max_memory);
 	if (fflush(f) != 0 || ferror(f))
 		return -EIO;
 	return 0;

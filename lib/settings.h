@@ -61,6 +61,9 @@ struct settings {
 	uint64_t hotplug_max_delay_usec; /* but never later than this after the first */
 	bool keep_loaded_on_stop; /* stopping crashcapd leaves the crash kernel loaded */
 	uint64_t target_timeout_usec; /* how long the crash kernel waits for the target */
+	/* crashcapd shrinks the reservation to the budget before it loads (cannot grow back) */
+	bool reservation_shrink;
+	uint64_t max_memory; /* the most RAM hotplug can bring; 0: the RAM there is now */
 };
 
 /* Defaults for every field. */

@@ -13,7 +13,7 @@
 #include <inttypes.h>
 #include <sys/stat.h>
 
-#include "dumps.h"
+#include "budget.h"
 #include "iomem.h"
 #include "json.h"
 #include "loadfile.h"
@@ -24,21 +24,6 @@
 #define PAGE_4K 4096ULL
 /* Boot parameters, purgatory and elfcorehdr together stay well below this. */
 #define SMALL_SEGMENTS (1 * MIB)
-/*
- * What the crash kernel allocates once booted besides its image: slab,
- * page tables, per-CPU data with nr_cpus=1, device set-up. Measured on
- * these guests: 96 MiB was the smallest reservation that booted a Debian
- * 6.1 kernel (63 MiB init_size) with a 3.4 MB initramfs and makedumpfile,
- * which leaves about 22 MiB for this; 32 MiB keeps a margin.
- */
-#define KERNEL_RUNTIME (32 * MIB)
-/* Page cache the kernel needs to write the dump out while it is made. */
-#define WRITEBACK (16 * MIB)
-/* The collector without its page bitmaps: binary, read buffers, one zstd context. */
-#define COLLECTOR_BASE (16 * MIB)
-/* When no initramfs is built yet (what crashcap builds is usually 3-6 MiB). */
-#define INITRD_GUESS (8 * MIB)
-#define ROUND (16 * MIB)
 
 static int json_mode(int argc, char *argv[], const char *verb, const char *help, bool *json)
 {
@@ -162,260 +147,98 @@ int verb_showmem(int argc, char *argv[], const struct ctl_context *ctx)
 
 /* --- estimate --------------------------------------------------------------- */
 
-struct part {
-	const char *name;
-	uint64_t bytes;
-	char why[300];
-};
-
-struct estimate {
-	struct part parts[6];
-	size_t n;
-	uint64_t sum, total, proposal;
-	uint64_t reserved;
-};
-
-static struct part *add_part(struct estimate *e, const char *name, uint64_t bytes)
+static void estimate_json(const struct budget *b)
 {
-	struct part *p = &e->parts[e->n++];
+	struct json j;
+	char a[32];
 
-	p->name = name;
-	p->bytes = bytes;
-	e->sum += bytes;
-	return p;
-}
+	json_begin(&j, stdout, true);
+	json_object_open(&j, NULL);
+	json_array_open(&j, "parts");
+	for (size_t i = 0; i < _BUDGET_PART_MAX; i++) {
+		const struct budget_part *p = &b->parts[i];
 
-/* init_size of a kernel file, and its release. */
-static int probe_kernel(const char *path, struct kernel_probe *ret)
-{
-	_cleanup_free_ uint8_t *buf = malloc(256 * 512);
-	_cleanup_close_ int fd = -1;
-	const char *why;
-	size_t n = 0;
-	int r;
-
-	if (!buf)
-		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return negative_errno();
-	r = pread_full(fd, buf, 256 * 512, 0, &n);
-	if (r < 0)
-		return r;
-	return loadfile_probe_kernel(buf, n, ret, &why);
-}
-
-static uint64_t file_size(const char *path)
-{
-	struct stat st;
-
-	return path && stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
-}
-
-/* The crash kernel and initramfs: those loaded now, else those a load would use. */
-static int image_parts(const struct ctl_context *ctx, const struct settings *s, struct estimate *e)
-{
-	_cleanup_(crash_image_done) struct crash_image img = {};
-	_cleanup_free_ char *kernel = NULL, *initrd = NULL, *running = NULL, *rel = NULL;
-	struct kernel_probe bz = {};
-	const char *release;
-	struct part *p;
-	uint64_t size;
-	int r;
-
-	if (loaded_state_read(ctx->root, &img) >= 0 && !img.reboot && img.kernel_init_size) {
-		p = add_part(e, "crash kernel", img.kernel_init_size);
-		snprintf(p->why, sizeof(p->why), "%s needs this much to boot (init_size; loaded)",
-			 img.kernel);
-		if (img.initrd) {
-			p = add_part(e, "initramfs", 2 * img.initrd_size);
-			snprintf(p->why, sizeof(p->why),
-				 "%s is %.1f MiB, held twice while it unpacks (loaded)", img.initrd,
-				 img.initrd_size / (double)MIB);
-		}
-		return 0;
+		json_object_open(&j, NULL);
+		json_string(&j, "name", p->name);
+		json_u64(&j, "bytes", p->bytes);
+		json_string(&j, "source", budget_source_to_string(p->source));
+		json_string(&j, "from", p->source_text);
+		json_string(&j, "why", p->why);
+		json_object_close(&j);
 	}
-	r = loadfile_release(ctx->root, &running);
-	if (r < 0)
-		return log_error_errno(r, "cannot find the running kernel's release: %m");
-	if (!s->kernel && asprintf(&rel, "/boot/vmlinuz-%s", running) < 0)
-		return -ENOMEM;
-	r = root_path(ctx->root, s->kernel ? s->kernel : rel, &kernel);
-	if (r < 0)
-		return r;
-	r = probe_kernel(kernel, &bz);
-	if (r < 0)
-		return log_error_errno(r,
-				       "cannot read the crash kernel %s: %m: set kernel= in "
-				       "crashcap.conf",
-				       kernel);
-	p = add_part(e, "crash kernel", bz.init_size);
-	snprintf(p->why, sizeof(p->why), "%s needs this much to boot (init_size)", kernel);
-	release = bz.release[0] ? bz.release : running;
-	free(rel);
-	rel = NULL;
-	if (s->initrd)
-		r = root_path(ctx->root, s->initrd, &initrd);
-	else if (asprintf(&rel, CRASHCAP_STATE_DIR "/initrd-%s.img", release) >= 0)
-		r = root_path(ctx->root, rel, &initrd);
+	json_array_close(&j);
+	json_string(&j, "kernel", b->kernel);
+	json_u64(&j, "kernel_file_size", b->kernel_file_size);
+	if (b->initrd)
+		json_string(&j, "initrd", b->initrd);
 	else
-		r = -ENOMEM;
-	if (r < 0)
-		return r;
-	size = file_size(initrd);
-	if (size) {
-		p = add_part(e, "initramfs", 2 * size);
-		snprintf(p->why, sizeof(p->why), "%s is %.1f MiB, held twice while it unpacks",
-			 initrd, size / (double)MIB);
-	} else {
-		p = add_part(e, "initramfs", 2 * INITRD_GUESS);
-		snprintf(p->why, sizeof(p->why),
-			 "not built yet: assumed %llu MiB, held twice while it unpacks (run "
-			 "crashcapctl rebuild for a measured size)",
-			 INITRD_GUESS / MIB);
-	}
-	return 0;
-}
-
-/* Highest RAM address + 1: the collector keeps two bits per page up to it. */
-static uint64_t ram_end(const char *root, uint64_t *ret_ram)
-{
-	_cleanup_(iomem_done) struct iomem m = {};
-	const struct iomem_range *r;
-	uint64_t end = 0;
-
-	*ret_ram = 0;
-	if (iomem_read(root, &m, NULL) < 0)
-		return 0;
-	iomem_foreach(r, &m)
-		if (r->depth == 0 && streq(r->name, "System RAM")) {
-			end = MAX(end, r->end + 1);
-			*ret_ram += iomem_range_size(r);
-		}
-	return end;
-}
-
-static int collector_part(const struct ctl_context *ctx, const struct settings *s,
-			  struct estimate *e)
-{
-	_cleanup_(dump_list_done) struct dump_list l = {};
-	_cleanup_free_ char *dir = NULL, *error = NULL;
-	const struct dump_info *measured = NULL;
-	uint64_t ram, end = ram_end(ctx->root, &ram), bitmaps, estimated;
-	struct part *p;
-	char m[32];
-
-	/* Two bitmaps (RAM, and pages kept) of one bit per 4 KiB page. */
-	bitmaps = ALIGN_UP(DIV_ROUND_UP(end, PAGE_4K * 8) * 2, PAGE_4K);
-	estimated = COLLECTOR_BASE + bitmaps;
-	if (dumps_location(ctx->root, s, &dir, &error) >= 0 && dumps_read(dir, &l) >= 0)
-		for (size_t i = l.count; i > 0 && !measured; i--)
-			if (l.dumps[i - 1].peak_rss_bytes)
-				measured = &l.dumps[i - 1];
-	if (measured && measured->peak_rss_bytes >= estimated) {
-		p = add_part(e, "collector", measured->peak_rss_bytes);
-		snprintf(p->why, sizeof(p->why), "its peak, measured in the crash kernel for %s",
-			 measured->name);
-	} else {
-		p = add_part(e, "collector", estimated);
-		snprintf(p->why, sizeof(p->why),
-			 "%llu MiB of buffers and compression, + %.1f MiB of page bitmaps for "
-			 "%.1f GiB of RAM%s%s%s",
-			 COLLECTOR_BASE / MIB, bitmaps / (double)MIB, ram / (double)(1024 * MIB),
-			 measured ? " (more than the last dump measured, " : "",
-			 measured ? mib(measured->peak_rss_bytes, m, sizeof(m)) : "",
-			 measured ? ")" : "");
-	}
-	return 0;
-}
-
-static int estimate_compute(const struct ctl_context *ctx, struct estimate *e)
-{
-	struct settings s;
-	struct reservation res = {};
-	struct part *p;
-	int r;
-
-	r = ctl_load_settings(ctx, &s);
-	if (r < 0)
-		return r;
-	r = image_parts(ctx, &s, e);
-	if (r >= 0)
-		r = collector_part(ctx, &s, e);
-	settings_done(&s);
-	if (r < 0)
-		return r;
-	p = add_part(e, "kernel at run", KERNEL_RUNTIME);
-	snprintf(p->why, sizeof(p->why),
-		 "slab, page tables, per-CPU data (nr_cpus=1), devices: measured on Debian 6.1 "
-		 "guests, with a margin");
-	p = add_part(e, "writeback", WRITEBACK);
-	snprintf(p->why, sizeof(p->why), "page cache to write the dump out");
-	/* The crash kernel's own page structs: 64 bytes per 4 KiB page of what it gets. */
-	e->total = DIV_ROUND_UP(e->sum * 64, 63);
-	e->proposal = ALIGN_UP(e->total, ROUND);
-	if (reservation_read(ctx->root, &res, NULL) >= 0)
-		e->reserved = reservation_total(&res);
-	return 0;
+		json_null(&j, "initrd");
+	json_u64(&j, "threads", b->threads);
+	json_u64(&j, "ram", b->ram);
+	json_u64(&j, "ram_end", b->ram_end);
+	json_u64(&j, "sum", b->sum);
+	json_u64(&j, "total", b->total);
+	json_u64(&j, "proposal", b->proposal);
+	snprintf(a, sizeof(a), "%lluM", (unsigned long long)(b->proposal / MIB));
+	json_string(&j, "crashkernel", a);
+	json_u64(&j, "reserved", b->reserved);
+	json_object_close(&j);
+	(void)json_end(&j);
 }
 
 int verb_estimate(int argc, char *argv[], const struct ctl_context *ctx)
 {
-	struct estimate e = {};
+	_cleanup_(budget_done) struct budget b = {};
+	struct load_error err = {};
+	struct settings s;
 	bool json = false;
-	char a[32], b[32];
+	char a[32], bb[32];
 	int r;
 
 	r = json_mode(argc, argv, "estimate",
 		      "Proposes the crashkernel= size this machine needs: what the crash kernel\n"
-		      "needs to boot, the crash initramfs, the collector's memory (measured in\n"
-		      "the last dump when there is one) and the kernel's own, rounded up to\n"
-		      "16 MiB. The reasoning is printed with it.\n",
+		      "needs to boot, the crash initramfs packed and unpacked, the collector's\n"
+		      "memory (measured in the last dump when there is one) and the kernel's own,\n"
+		      "rounded up to 16 MiB. Each row says where its figure comes from.\n",
 		      &json);
 	if (r <= 0)
 		return r;
-	r = estimate_compute(ctx, &e);
+	r = ctl_load_settings(ctx, &s);
 	if (r < 0)
 		return r;
+	r = budget_compute(ctx->root, &s, &b, &err);
+	settings_done(&s);
+	if (r < 0)
+		return log_error_errno(r, "%s", err.message[0] ? err.message : "estimate: %m");
 	if (json) {
-		struct json j;
-
-		json_begin(&j, stdout, true);
-		json_object_open(&j, NULL);
-		json_array_open(&j, "parts");
-		for (size_t i = 0; i < e.n; i++) {
-			json_object_open(&j, NULL);
-			json_string(&j, "name", e.parts[i].name);
-			json_u64(&j, "bytes", e.parts[i].bytes);
-			json_string(&j, "why", e.parts[i].why);
-			json_object_close(&j);
-		}
-		json_array_close(&j);
-		json_u64(&j, "sum", e.sum);
-		json_u64(&j, "total", e.total);
-		json_u64(&j, "proposal", e.proposal);
-		snprintf(a, sizeof(a), "%lluM", (unsigned long long)(e.proposal / MIB));
-		json_string(&j, "crashkernel", a);
-		json_u64(&j, "reserved", e.reserved);
-		json_object_close(&j);
-		return json_end(&j);
+		estimate_json(&b);
+		return 0;
 	}
-	for (size_t i = 0; i < e.n; i++)
-		printf("%-14s %10s  %s\n", e.parts[i].name, mib(e.parts[i].bytes, a, sizeof(a)),
-		       e.parts[i].why);
-	printf("%-14s %10s  the sum, + 1/63 for the crash kernel's own page structs\n", "total",
-	       mib(e.total, a, sizeof(a)));
+	printf("%-14s %10s  %-24s %s\n", "PART", "SIZE", "SOURCE", "WHY");
+	for (size_t i = 0; i < _BUDGET_PART_MAX; i++) {
+		const struct budget_part *p = &b.parts[i];
+		char src[200];
+
+		if (p->source == BUDGET_SOURCE_FILE || p->source == BUDGET_SOURCE_LOADED)
+			snprintf(src, sizeof(src), "%s %s", budget_source_to_string(p->source),
+				 p->source_text);
+		else
+			snprintf(src, sizeof(src), "%s", p->source_text);
+		printf("%-14s %10s  %-24s %s\n", p->name, mib(p->bytes, a, sizeof(a)), src, p->why);
+	}
+	printf("%-14s %10s  %-24s %s\n", "total", mib(b.total, a, sizeof(a)), "",
+	       "the sum, + 1/63 for the crash kernel's own page structs");
 	printf("\nProposed: crashkernel=%lluM (rounded up to 16 MiB)\n",
-	       (unsigned long long)(e.proposal / MIB));
-	if (e.reserved)
-		printf("Reserved now: %s (%s %s than proposed)\n", mib(e.reserved, a, sizeof(a)),
-		       mib(e.reserved > e.proposal ? e.reserved - e.proposal :
-						     e.proposal - e.reserved,
-			   b, sizeof(b)),
-		       e.reserved >= e.proposal ? "more" : "LESS");
+	       (unsigned long long)(b.proposal / MIB));
+	if (b.reserved)
+		printf("Reserved now: %s (%s %s than proposed)\n", mib(b.reserved, a, sizeof(a)),
+		       mib(b.reserved > b.proposal ? b.reserved - b.proposal :
+						     b.proposal - b.reserved,
+			   bb, sizeof(bb)),
+		       b.reserved >= b.proposal ? "more" : "LESS");
 	else
 		printf("Reserved now: nothing: add crashkernel=%lluM to the kernel command line and "
 		       "reboot\n",
-		       (unsigned long long)(e.proposal / MIB));
+		       (unsigned long long)(b.proposal / MIB));
 	return 0;
 }

@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The memory budget of a capture. The constants are what the crash kernel
+ * was measured to need on QEMU guests (tests/qemu/find-min-crashkernel.py);
+ * every figure that can be read on this machine (the kernel's init_size,
+ * the initramfs, the collector's peak in an earlier dump) is read instead.
+ */
+#include "budget.h"
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sys/stat.h>
+
+#include "cpio.h"
+#include "dumps.h"
+#include "iomem.h"
+#include "jsonflat.h"
+#include "log.h"
+#include "rootfs.h"
+
+#define MIB (1024ULL * 1024)
+#define PAGE_4K 4096ULL
+#define SUMMARY_MAX (1024 * 1024)
+/*
+ * What the crash kernel allocates once booted besides its image: slab,
+ * page tables, per-CPU data with nr_cpus=1, device set-up. Measured on
+ * these guests: 96 MiB was the smallest reservation that booted a Debian
+ * 6.1 kernel (63 MiB init_size) with a 3.4 MB initramfs and makedumpfile,
+ * which leaves about 22 MiB for this; 32 MiB keeps a margin.
+ */
+#define KERNEL_RUNTIME (32 * MIB)
+/* Page cache the kernel needs to write the dump out while it is made. */
+#define WRITEBACK (16 * MIB)
+/* The collector without its page bitmaps and workers: binary, read buffers. */
+#define COLLECTOR_BASE (8 * MIB)
+/* Each worker: its vmcore mapping window, a zstd context, chunks in flight. */
+#define COLLECTOR_PER_THREAD (8 * MIB)
+/* When no initramfs is built yet (what crashcap builds is usually 3-6 MiB). */
+#define INITRD_GUESS (8 * MIB)
+/* A compressed initramfs: its files are taken as this many times its size. */
+#define UNPACK_RATIO 3
+/* The collector never runs more workers than this (collector/collect.c). */
+#define THREADS_MAX 64U
+
+void budget_done(struct budget *b)
+{
+	if (!b)
+		return;
+	free(b->kernel);
+	free(b->initrd);
+	b->kernel = b->initrd = NULL;
+}
+
+const char *budget_source_to_string(enum budget_source s)
+{
+	static const char *const names[] = {
+		[BUDGET_SOURCE_FILE] = "file",
+		[BUDGET_SOURCE_LOADED] = "loaded",
+		[BUDGET_SOURCE_MEASURED] = "measured",
+		[BUDGET_SOURCE_MODEL] = "model",
+	};
+
+	return (size_t)s < ELEMENTSOF(names) ? names[s] : NULL;
+}
+
+static struct budget_part *set_part(struct budget *b, enum budget_part_id id, const char *name,
+				    uint64_t bytes, enum budget_source source)
+{
+	struct budget_part *p = &b->parts[id];
+
+	p->name = name;
+	p->bytes = bytes;
+	p->source = source;
+	snprintf(p->source_text, sizeof(p->source_text), "%s", budget_source_to_string(source));
+	return p;
+}
+
+static int probe_kernel(const char *path, struct kernel_probe *ret, uint64_t *ret_size)
+{
+	_cleanup_free_ uint8_t *buf = malloc(256 * 512);
+	_cleanup_close_ int fd = -1;
+	const char *why;
+	struct stat st;
+	size_t n = 0;
+	int r;
+
+	if (!buf)
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return negative_errno();
+	r = pread_full(fd, buf, 256 * 512, 0, &n);
+	if (r < 0)
+		return r;
+	r = loadfile_probe_kernel(buf, n, ret, &why);
+	if (r < 0)
+		return r;
+	*ret_size = (uint64_t)st.st_size;
+	return 0;
+}
+
+static uint64_t hex8(const char *s)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++) {
+		char c = s[i];
+		int d = c >= '0' && c <= '9' ? c - '0' :
+			c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+			c >= 'A' && c <= 'F' ? c - 'A' + 10 :
+					       -1;
+		if (d < 0)
+			return UINT64_MAX;
+		v = v * 16 + (uint64_t)d;
+	}
+	return v;
+}
+
+/*
+ * The bytes the files of a newc archive take once unpacked into tmpfs
+ * (page-rounded), over every archive concatenated in the file. -EMEDIUMTYPE
+ * when the file (or a later part) is not plain newc, e.g. compressed.
+ */
+static int initrd_unpacked(const char *path, uint64_t *ret_bytes, uint64_t *ret_files)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	uint64_t bytes = 0, files = 0;
+	char h[CPIO_NEWC_HEADER_SIZE];
+	int c;
+
+	if (!f)
+		return negative_errno();
+	for (;;) {
+		uint64_t mode, size, namesize;
+		off_t skip;
+
+		/* Archives are padded to 4 bytes, and concatenated ones often with zeros. */
+		while ((c = fgetc(f)) == 0)
+			;
+		if (c == EOF)
+			break;
+		h[0] = (char)c;
+		if (fread(h + 1, 1, sizeof(h) - 1, f) != sizeof(h) - 1 ||
+		    memcmp(h, CPIO_NEWC_MAGIC, 6) != 0)
+			return -EMEDIUMTYPE;
+		mode = hex8(h + 14);
+		size = hex8(h + 54);
+		namesize = hex8(h + 94);
+		if (mode == UINT64_MAX || size == UINT64_MAX || namesize == UINT64_MAX ||
+		    namesize == 0 || namesize > 4096)
+			return -EBADMSG;
+		if ((mode & 0170000) == 0100000) {
+			bytes += ALIGN_UP(size, PAGE_4K);
+			files++;
+		}
+		skip = (off_t)(ALIGN_UP(CPIO_NEWC_HEADER_SIZE + namesize, 4) -
+			       CPIO_NEWC_HEADER_SIZE + ALIGN_UP(size, 4));
+		if (fseeko(f, skip, SEEK_CUR) < 0)
+			return negative_errno();
+	}
+	*ret_bytes = bytes;
+	*ret_files = files;
+	return 0;
+}
+
+/* The initramfs rows, for the archive at path (size 0: not built yet). */
+static int initrd_parts(struct budget *b, const char *path, uint64_t size, bool loaded)
+{
+	enum budget_source src = loaded ? BUDGET_SOURCE_LOADED : BUDGET_SOURCE_FILE;
+	uint64_t unpacked = 0, files = 0;
+	struct budget_part *p;
+	int r;
+
+	if (!size) {
+		p = set_part(b, BUDGET_INITRD, "initramfs", INITRD_GUESS, BUDGET_SOURCE_MODEL);
+		snprintf(p->why, sizeof(p->why),
+			 "not built yet: assumed %llu MiB (run crashcapctl rebuild for a measured "
+			 "size)",
+			 INITRD_GUESS / MIB);
+		p = set_part(b, BUDGET_INITRD_UNPACKED, "unpacked", INITRD_GUESS,
+			     BUDGET_SOURCE_MODEL);
+		snprintf(p->why, sizeof(p->why), "its files in tmpfs, as large as the archive");
+		return 0;
+	}
+	b->initrd = strdup(path);
+	if (!b->initrd)
+		return -ENOMEM;
+	p = set_part(b, BUDGET_INITRD, "initramfs", ALIGN_UP(size, PAGE_4K), src);
+	snprintf(p->source_text, sizeof(p->source_text), "%s", path);
+	snprintf(p->why, sizeof(p->why), "the archive, kept until it is unpacked%s",
+		 loaded ? " (loaded now)" : "");
+	r = initrd_unpacked(path, &unpacked, &files);
+	if (r == -ENOMEM)
+		return r;
+	if (r >= 0) {
+		b->initrd_files = files;
+		p = set_part(b, BUDGET_INITRD_UNPACKED, "unpacked", unpacked, src);
+		snprintf(p->source_text, sizeof(p->source_text), "%s", path);
+		snprintf(p->why, sizeof(p->why), "its %" PRIu64 " files in tmpfs, page-rounded",
+			 files);
+		return 0;
+	}
+	log_debug_errno(r, "%s: cannot list its files (%m); taking %dx its size", path,
+			UNPACK_RATIO);
+	p = set_part(b, BUDGET_INITRD_UNPACKED, "unpacked", UNPACK_RATIO * size,
+		     BUDGET_SOURCE_MODEL);
+	snprintf(p->why, sizeof(p->why), "compressed or not newc: taken as %dx the archive",
+		 UNPACK_RATIO);
+	return 0;
+}
+
+/* The crash kernel and initramfs: those loaded now, else those a load would use. */
+static int image_parts(const char *root, const struct settings *s, struct budget *b,
+		       struct load_error *err)
+{
+	_cleanup_(crash_image_done) struct crash_image img = {};
+	_cleanup_free_ char *kernel = NULL, *initrd = NULL, *running = NULL, *rel = NULL;
+	struct kernel_probe bz = {};
+	struct budget_part *p;
+	const char *release;
+	struct stat st;
+	int r;
+
+	if (loaded_state_read(root, &img) >= 0 && !img.reboot && img.kernel_init_size) {
+		b->kernel = strdup(img.kernel);
+		if (!b->kernel)
+			return -ENOMEM;
+		b->kernel_file_size = img.kernel_size;
+		p = set_part(b, BUDGET_KERNEL, "crash kernel",
+			     ALIGN_UP(MAX(img.kernel_init_size, img.kernel_size), PAGE_4K),
+			     BUDGET_SOURCE_LOADED);
+		snprintf(p->source_text, sizeof(p->source_text), "%s", img.kernel);
+		snprintf(p->why, sizeof(p->why),
+			 "init_size, what it needs to boot (the file is %.1f MiB; loaded now)",
+			 img.kernel_size / (double)MIB);
+		return initrd_parts(b, img.initrd, img.initrd ? img.initrd_size : 0, true);
+	}
+	r = loadfile_release(root, &running);
+	if (r < 0)
+		return load_error_set(err, r, "cannot find the running kernel's release: %s",
+				      strerror(-r));
+	if (!s->kernel && asprintf(&rel, "/boot/vmlinuz-%s", running) < 0)
+		return -ENOMEM;
+	r = root_path(root, s->kernel ? s->kernel : rel, &kernel);
+	if (r < 0)
+		return r;
+	r = probe_kernel(kernel, &bz, &b->kernel_file_size);
+	if (r < 0)
+		return load_error_set(err, r,
+				      "cannot read the crash kernel %s: %s: set kernel= in "
+				      "crashcap.conf",
+				      kernel, strerror(-r));
+	p = set_part(b, BUDGET_KERNEL, "crash kernel",
+		     ALIGN_UP(MAX((uint64_t)bz.init_size, b->kernel_file_size), PAGE_4K),
+		     BUDGET_SOURCE_FILE);
+	snprintf(p->source_text, sizeof(p->source_text), "%s", kernel);
+	snprintf(p->why, sizeof(p->why), "init_size, what it needs to boot (the file is %.1f MiB)",
+		 b->kernel_file_size / (double)MIB);
+	b->kernel = TAKE_PTR(kernel);
+	release = bz.release[0] ? bz.release : running;
+	free(rel);
+	rel = NULL;
+	if (s->initrd)
+		r = root_path(root, s->initrd, &initrd);
+	else if (asprintf(&rel, CRASHCAP_STATE_DIR "/initrd-%s.img", release) >= 0)
+		r = root_path(root, rel, &initrd);
+	else
+		r = -ENOMEM;
+	if (r < 0)
+		return r;
+	return initrd_parts(
+		b, initrd, stat(initrd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0,
+		false);
+}
+
+/* Highest RAM address + 1 (the collector keeps bitmaps up to it), and RAM in all. */
+static void ram_read(const char *root, uint64_t *ret_end, uint64_t *ret_ram)
+{
+	_cleanup_(iomem_done) struct iomem m = {};
+	const struct iomem_range *r;
+
+	*ret_end = *ret_ram = 0;
+	if (iomem_read(root, &m, NULL) < 0)
+		return;
+	iomem_foreach(r, &m)
+		if (r->depth == 0 && streq(r->name, "System RAM")) {
+			*ret_end = MAX(*ret_end, r->end + 1);
+			*ret_ram += iomem_range_size(r);
+		}
+}
+
+/* Two bitmaps (RAM, and pages kept) of one bit per 4 KiB page below end. */
+static uint64_t bitmaps_for(uint64_t end)
+{
+	return ALIGN_UP(DIV_ROUND_UP(end, PAGE_4K * 8) * 2, PAGE_4K);
+}
+
+/* The newest dump whose summary records the collector's peak, with its threads and RAM. */
+static int last_measurement(const char *root, const struct settings *s, char **ret_name,
+			    uint64_t *ret_peak, uint64_t *ret_threads, uint64_t *ret_ram)
+{
+	_cleanup_(dump_list_done) struct dump_list l = {};
+	_cleanup_free_ char *dir = NULL, *error = NULL;
+
+	if (dumps_location(root, s, &dir, &error) < 0 || dumps_read(dir, &l) < 0)
+		return -ENOENT;
+	for (size_t i = l.count; i > 0; i--) {
+		const struct dump_info *d = &l.dumps[i - 1];
+		_cleanup_(jsonflat_done) struct jsonflat j = {};
+		_cleanup_free_ char *path = NULL, *text = NULL;
+
+		if (!d->peak_rss_bytes)
+			continue;
+		if (asprintf(&path, "%s/summary.json", d->path) < 0)
+			return -ENOMEM;
+		if (read_full_file(path, SUMMARY_MAX, &text, NULL) < 0 ||
+		    jsonflat_parse(text, &j) < 0)
+			continue;
+		if (jsonflat_u64(&j, "threads", ret_threads) < 0 || *ret_threads == 0)
+			*ret_threads = 1;
+		if (jsonflat_u64(&j, "ram_bytes", ret_ram) < 0)
+			*ret_ram = 0;
+		*ret_name = strdup(d->name);
+		if (!*ret_name)
+			return -ENOMEM;
+		*ret_peak = d->peak_rss_bytes;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int collector_part(const char *root, const struct settings *s, struct budget *b)
+{
+	_cleanup_free_ char *name = NULL;
+	uint64_t peak = 0, threads = 1, dump_ram = 0, bitmaps, model, bytes;
+	struct budget_part *p;
+	int r;
+
+	bitmaps = bitmaps_for(b->ram_end);
+	model = COLLECTOR_BASE + b->threads * COLLECTOR_PER_THREAD + bitmaps;
+	r = last_measurement(root, s, &name, &peak, &threads, &dump_ram);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		p = set_part(b, BUDGET_COLLECTOR, "collector", model, BUDGET_SOURCE_MODEL);
+		snprintf(p->why, sizeof(p->why),
+			 "%llu MiB + %llu MiB per thread (%u) + %.1f MiB of page bitmaps for "
+			 "%.1f GiB of address space",
+			 COLLECTOR_BASE / MIB, COLLECTOR_PER_THREAD / MIB, b->threads,
+			 bitmaps / (double)MIB, b->ram_end / (double)(1024 * MIB));
+		return 0;
+	}
+	/* The measured peak, corrected for other threads and more RAM than it had then. */
+	bytes = peak;
+	if (b->threads > threads)
+		bytes += (b->threads - threads) * COLLECTOR_PER_THREAD;
+	else
+		bytes -= MIN((threads - b->threads) * COLLECTOR_PER_THREAD, bytes / 2);
+	if (dump_ram && b->ram_end > dump_ram)
+		bytes += bitmaps - MIN(bitmaps, bitmaps_for(dump_ram));
+	p = set_part(b, BUDGET_COLLECTOR, "collector", ALIGN_UP(bytes, PAGE_4K),
+		     BUDGET_SOURCE_MEASURED);
+	snprintf(p->source_text, sizeof(p->source_text), "measured in dump %s", name);
+	snprintf(p->why, sizeof(p->why),
+		 "its peak, measured in the crash kernel for %s: %.1f MiB with %" PRIu64
+		 " thread%s; %u configured%s",
+		 name, peak / (double)MIB, threads, threads == 1 ? "" : "s", b->threads,
+		 dump_ram && b->ram_end > dump_ram ? ", bitmaps for more RAM added" : "");
+	return 0;
+}
+
+int budget_compute(const char *root, const struct settings *settings, struct budget *ret,
+		   struct load_error *err)
+{
+	_cleanup_(budget_done) struct budget b = {};
+	struct settings defaults;
+	const struct settings *s = settings;
+	struct reservation res = {};
+	struct budget_part *p;
+	int r;
+
+	if (!s) {
+		settings_init(&defaults);
+		s = &defaults;
+	}
+	/* The crash kernel boots with nr_cpus=1: "all CPUs" is one there. */
+	b.threads = s->threads ? MIN(s->threads, THREADS_MAX) : 1;
+	ram_read(root, &b.ram_end, &b.ram);
+	if (s->max_memory > b.ram) {
+		/* Hot-added RAM lands above what is there now. */
+		b.ram_end += s->max_memory - b.ram;
+		b.ram_end_from_setting = true;
+	}
+	r = image_parts(root, s, &b, err);
+	if (r >= 0)
+		r = collector_part(root, s, &b);
+	if (!settings)
+		settings_done(&defaults);
+	if (r < 0)
+		return r;
+	p = set_part(&b, BUDGET_KERNEL_RUNTIME, "kernel at run", KERNEL_RUNTIME,
+		     BUDGET_SOURCE_MODEL);
+	snprintf(p->why, sizeof(p->why),
+		 "slab, page tables, per-CPU data (nr_cpus=1), devices: measured on Debian 6.1 "
+		 "guests, with a margin");
+	p = set_part(&b, BUDGET_WRITEBACK, "writeback", WRITEBACK, BUDGET_SOURCE_MODEL);
+	snprintf(p->why, sizeof(p->why), "page cache to write the dump out");
+	for (size_t i = 0; i < _BUDGET_PART_MAX; i++)
+		b.sum += b.parts[i].bytes;
+	/* The crash kernel's own page structs: 64 bytes per 4 KiB page of what it gets. */
+	b.total = DIV_ROUND_UP(b.sum * 64, 63);
+	b.proposal = ALIGN_UP(b.total, BUDGET_ROUND);
+	if (reservation_read(root, &res, NULL) >= 0)
+		b.reserved = reservation_total(&res);
+	*ret = b;
+	b = (struct budget){};
+	return 0;
+}
