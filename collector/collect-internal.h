@@ -62,6 +62,14 @@ int collect_classify(struct collect *c, struct collect_worker *w, uint64_t pfn, 
 		     uint64_t *exclude, struct page_filter_counts *counts);
 /* Pages kept of n, given the exclude bits. */
 uint32_t collect_count_kept(const uint64_t *exclude, uint32_t n);
+/*
+ * Bitmaps of pfns shared by threads: n bits of src or-ed into dst from bit
+ * pos (atomically: chunks of two threads may share a word at their ends),
+ * and n bits of src from bit pos copied out into ret (whole words, the
+ * rest of the last one clear); true when all n are set.
+ */
+void collect_bits_or(uint64_t *dst, uint64_t pos, const uint64_t *src, uint32_t n);
+bool collect_bits_get(const uint64_t *src, uint64_t pos, uint32_t n, uint64_t *ret);
 /* Runs the pipeline over c's workers and the given slots (c->n_slots of them). */
 int collect_run(struct collect *c, const struct pipeline_ops *ops, void *user, void **slots);
 

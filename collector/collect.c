@@ -116,6 +116,45 @@ uint32_t collect_count_kept(const uint64_t *exclude, uint32_t n)
 	return n - out;
 }
 
+void collect_bits_or(uint64_t *dst, uint64_t pos, const uint64_t *src, uint32_t n)
+{
+	unsigned shift = pos % 64;
+	uint64_t *d = dst + pos / 64;
+
+	for (uint32_t i = 0; i < PAGE_BITMAP_WORDS(n); i++) {
+		uint64_t w = src[i];
+
+		if (i == (n - 1) / 64 && n % 64)
+			w &= (1ULL << (n % 64)) - 1;
+		if (!w)
+			continue;
+		__atomic_fetch_or(&d[i], w << shift, __ATOMIC_RELAXED);
+		if (shift && (w >> (64 - shift)))
+			__atomic_fetch_or(&d[i + 1], w >> (64 - shift), __ATOMIC_RELAXED);
+	}
+}
+
+bool collect_bits_get(const uint64_t *src, uint64_t pos, uint32_t n, uint64_t *ret)
+{
+	const uint64_t *v = src + pos / 64;
+	unsigned shift = pos % 64;
+	bool all = true;
+
+	for (uint32_t i = 0; i < PAGE_BITMAP_WORDS(n); i++) {
+		bool last = i == (n - 1) / 64 && n % 64;
+		uint64_t w = v[i] >> shift;
+
+		/* Word i + 1 is read only when it holds some of the n bits. */
+		if (shift && (uint64_t)(i + 1) * 64 - shift < n)
+			w |= v[i + 1] << (64 - shift);
+		if (last)
+			w &= (1ULL << (n % 64)) - 1;
+		ret[i] = w;
+		all = all && w == (last ? (1ULL << (n % 64)) - 1 : ~0ULL);
+	}
+	return all;
+}
+
 int collect_run(struct collect *c, const struct pipeline_ops *ops, void *user, void **slots)
 {
 	struct pipeline_params p = {

@@ -18,6 +18,12 @@
 
 /* Pfns whose verdicts the first pass keeps for the second: a 4 MiB bitmap. */
 #define VERDICT_PFNS_MAX (32ULL << 20)
+/*
+ * The counting pass hands out larger chunks than the dump pass: its work
+ * per pfn is tiny (1/64 of a page read), and each chunk costs a hand-over
+ * between threads. 64 Ki pfns: 4 MiB of struct pages, an 8 KiB bitmap.
+ */
+#define COUNT_CHUNK_PAGES (64U * 1024U)
 
 enum page_kind {
 	PAGE_EXCLUDED, /* by the page filter */
@@ -34,7 +40,6 @@ struct kslot {
 	uint8_t *buf; /* the DATA pages' bytes, in pfn order */
 	struct page_filter_counts counts;
 	uint32_t kept; /* the counting pass */
-	uint64_t exclude[CHUNK_WORDS]; /* the counting pass, when verdicts are kept */
 };
 
 struct kdump_out {
@@ -42,6 +47,7 @@ struct kdump_out {
 	struct sink *sink;
 	struct kdump_writer *w;
 	struct chunk_cursor cur;
+	struct chunk_cursor done; /* the consumer's: pages gone through, for progress */
 	uint64_t *verdicts; /* pfns the filter leaves out, from the first pass; or NULL */
 	uint64_t kept;
 	uint64_t unreadable, absent;
@@ -65,7 +71,7 @@ static int count_work(void *user, void *worker, void *slot, uint64_t pfn, uint32
 {
 	struct kdump_out *k = user;
 	struct kslot *s = slot;
-	uint64_t exclude[CHUNK_WORDS];
+	uint64_t exclude[PAGE_BITMAP_WORDS(COUNT_CHUNK_PAGES)];
 	int r;
 
 	s->counts = (struct page_filter_counts){};
@@ -74,7 +80,7 @@ static int count_work(void *user, void *worker, void *slot, uint64_t pfn, uint32
 		return r;
 	s->kept = collect_count_kept(exclude, n);
 	if (k->verdicts)
-		memcpy(s->exclude, exclude, PAGE_BITMAP_WORDS(n) * sizeof(uint64_t));
+		collect_bits_or(k->verdicts, pfn, exclude, n);
 	return 0;
 }
 
@@ -84,23 +90,30 @@ static int count_consume(void *user, void *slot, uint64_t pfn, uint32_t n)
 	struct kslot *s = slot;
 
 	k->kept += s->kept;
-	if (k->verdicts) {
-		for (uint32_t i = 0; i < n; i++)
-			if (pagebit_test(s->exclude, i))
-				k->verdicts[(pfn + i) / 64] |= 1ULL << ((pfn + i) % 64);
-		/* The second pass takes the verdicts, not the filter: count them here. */
+	/* The second pass takes the verdicts, not the filter: count them here. */
+	if (k->verdicts)
 		counts_add(&k->c->res->excluded, &s->counts);
-	}
 	return 0;
 }
 
-/* The first pass's verdicts for a chunk. */
-static void verdicts_get(const struct kdump_out *k, uint64_t pfn, uint32_t n, uint64_t *exclude)
+/*
+ * With the first pass's verdicts, chunks that keep nothing are not handed
+ * out at all: at dump level 31 most are, and each costs a hand-over.
+ */
+static bool next_dump_chunk(void *user, uint64_t *ret_pfn, uint32_t *ret_n)
 {
-	memset(exclude, 0, PAGE_BITMAP_WORDS(n) * sizeof(uint64_t));
-	for (uint32_t i = 0; i < n; i++)
-		if (k->verdicts[(pfn + i) / 64] & (1ULL << ((pfn + i) % 64)))
-			pagebit_set(exclude, i);
+	struct kdump_out *k = user;
+	uint64_t exclude[CHUNK_WORDS];
+	uint64_t pfn;
+	uint32_t n;
+
+	while (chunk_cursor_next(&k->cur, &pfn, &n))
+		if (!k->verdicts || !collect_bits_get(k->verdicts, pfn, n, exclude)) {
+			*ret_pfn = pfn;
+			*ret_n = n;
+			return true;
+		}
+	return false;
 }
 
 static int dump_work(void *user, void *worker, void *slot, uint64_t pfn, uint32_t n)
@@ -118,7 +131,7 @@ static int dump_work(void *user, void *worker, void *slot, uint64_t pfn, uint32_
 
 	s->counts = (struct page_filter_counts){};
 	if (k->verdicts)
-		verdicts_get(k, pfn, n, exclude);
+		(void)collect_bits_get(k->verdicts, pfn, n, exclude);
 	else {
 		r = collect_classify(k->c, w, pfn, n, exclude, &s->counts);
 		if (r < 0)
@@ -163,6 +176,17 @@ static int dump_work(void *user, void *worker, void *slot, uint64_t pfn, uint32_
 	return 0;
 }
 
+/* Progress counts the chunks skipped before this one too. */
+static void progress_through(struct kdump_out *k, uint64_t end)
+{
+	uint64_t pfn, pages = 0;
+	uint32_t n;
+
+	while (k->done.i < k->done.n && k->done.pfn < end && chunk_cursor_next(&k->done, &pfn, &n))
+		pages += n;
+	progress_add(&k->c->progress, pages);
+}
+
 static int dump_consume(void *user, void *slot, uint64_t pfn, uint32_t n)
 {
 	struct kdump_out *k = user;
@@ -196,7 +220,7 @@ static int dump_consume(void *user, void *slot, uint64_t pfn, uint32_t n)
 		}
 	}
 	counts_add(&k->c->res->excluded, &s->counts);
-	progress_add(&k->c->progress, n);
+	progress_through(k, pfn + n);
 	return r;
 }
 
@@ -207,7 +231,7 @@ static const struct pipeline_ops count_ops = {
 };
 
 static const struct pipeline_ops dump_ops = {
-	.next = next_chunk,
+	.next = next_dump_chunk,
 	.work = dump_work,
 	.consume = dump_consume,
 };
@@ -255,7 +279,7 @@ static int count_pages(struct kdump_out *k)
 	r = slots_new(c, false, &slots);
 	if (r < 0)
 		return r;
-	chunk_cursor_init(&k->cur, c->data, c->n_data, c->chunk_pages);
+	chunk_cursor_init(&k->cur, c->data, c->n_data, COUNT_CHUNK_PAGES);
 	r = collect_run(c, &count_ops, k, (void **)slots);
 	slots_free(slots, c->n_slots);
 	return r;
@@ -330,7 +354,10 @@ int output_kdump(struct collect *c, struct sink *sink)
 	if (r < 0)
 		return r;
 	chunk_cursor_init(&k.cur, c->data, c->n_data, c->chunk_pages);
+	chunk_cursor_init(&k.done, c->data, c->n_data, c->chunk_pages);
 	r = collect_run(c, &dump_ops, &k, (void **)slots);
+	if (r >= 0)
+		progress_through(&k, UINT64_MAX);
 	slots_free(slots, c->n_slots);
 	finish(&k, r);
 	return 0;

@@ -26,6 +26,12 @@ struct pipeline {
 	pthread_cond_t chunk_ready; /* the consumer waits for the next chunk */
 	uint64_t taken; /* chunks handed to workers */
 	uint64_t consumed;
+	/*
+	 * Who sleeps on which condition: a wake-up costs a futex call and a
+	 * context switch, and most chunk ends concern nobody.
+	 */
+	unsigned workers_waiting;
+	bool consumer_waiting;
 	bool exhausted; /* next() said there is no more */
 	bool stop;
 	int error;
@@ -73,12 +79,14 @@ static void *worker_main(void *arg)
 			break;
 		}
 		if (pl->taken >= pl->consumed + p->n_slots) {
+			pl->workers_waiting++;
 			pthread_cond_wait(&pl->slot_free, &pl->lock);
+			pl->workers_waiting--;
 			continue;
 		}
 		if (!p->ops->next(p->user, &pfn, &n)) {
 			pl->exhausted = true;
-			pthread_cond_broadcast(&pl->chunk_ready);
+			pthread_cond_signal(&pl->chunk_ready);
 			break;
 		}
 		slot = pl->taken % p->n_slots;
@@ -95,7 +103,9 @@ static void *worker_main(void *arg)
 			break;
 		}
 		si->ready = true;
-		pthread_cond_broadcast(&pl->chunk_ready);
+		/* The consumer waits for the oldest chunk only. */
+		if (pl->consumer_waiting && si == &pl->info[pl->consumed % p->n_slots])
+			pthread_cond_signal(&pl->chunk_ready);
 	}
 	pthread_mutex_unlock(&pl->lock);
 	return NULL;
@@ -133,7 +143,9 @@ static void consume_all(struct pipeline *pl)
 			break;
 		if (pl->consumed == pl->taken || !si->ready) {
 			deadline_from_now(&ts);
+			pl->consumer_waiting = true;
 			pthread_cond_timedwait(&pl->chunk_ready, &pl->lock, &ts);
+			pl->consumer_waiting = false;
 			continue;
 		}
 		pthread_mutex_unlock(&pl->lock);
@@ -143,7 +155,8 @@ static void consume_all(struct pipeline *pl)
 		pthread_mutex_lock(&pl->lock);
 		si->ready = false;
 		pl->consumed++;
-		pthread_cond_broadcast(&pl->slot_free);
+		if (pl->workers_waiting)
+			pthread_cond_signal(&pl->slot_free);
 		if (r < 0) {
 			pipeline_fail(pl, r);
 			break;

@@ -15,6 +15,7 @@ struct dump_vtop_info {
 	bool has_phys_base;
 	uint64_t kernel_image_size;
 	uint64_t sme_mask; /* AMD memory encryption bit, set in page table entries */
+	uint64_t leaf_va, leaf_pa, leaf_size, pte_va, pte_table; /* vtop.c's walk cache */
 };
 
 struct dump {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "collector/collect.h"
+#include "collector/collect-internal.h"
 #include "dump.h"
 #include "kdump-read.h"
 #include "kdump_writer.h"
@@ -570,6 +570,42 @@ static void test_cancel(void **state)
 }
 
 /* No PT_LOAD at all: nothing to dump, and no file left behind. */
+/* Verdict bitmaps: runs at any bit offset, shared words or-ed, "all set" exact. */
+static void test_bits(void **state)
+{
+	uint64_t map[8] = {}, src[3], got[3];
+
+	(void)state;
+	/* 100 bits from 60: words 0..2 */
+	src[0] = 0xf000000000000001ULL; /* bits 0, 60..63 -> 60, 120..123 */
+	src[1] = 0x8000000000000001ULL; /* bits 64, 127 -> 124, 187 (past n: dropped) */
+	collect_bits_or(map, 60, src, 100);
+	assert_int_equal(map[0], 1ULL << 60);
+	assert_int_equal(map[1], 0xfULL << 56 | 1ULL << 60);
+	assert_int_equal(map[2], 0);
+	/* a neighbour sharing word 2 keeps what is there */
+	map[2] = 1ULL << 63;
+	src[0] = 1;
+	collect_bits_or(map, 160, src, 1);
+	assert_int_equal(map[2], 1ULL << 63 | 1ULL << 32);
+
+	assert_false(collect_bits_get(map, 60, 100, got));
+	assert_int_equal(got[0], 0xf000000000000001ULL);
+	assert_int_equal(got[1], 1); /* bit 124 - 60; bits past n clear */
+	assert_false(collect_bits_get(map, 0, 3, got));
+	assert_int_equal(got[0], 0);
+
+	memset(map, 0xff, sizeof(map));
+	map[7] = 0;
+	assert_true(collect_bits_get(map, 5, 130, got));
+	assert_int_equal(got[0], ~0ULL);
+	assert_int_equal(got[2], 3);
+	/* the first clear bit, at the end of the run */
+	assert_false(collect_bits_get(map, 7 * 64 - 10, 11, got));
+	assert_int_equal(got[0], 0x3ff);
+	assert_true(collect_bits_get(map, 7 * 64 - 10, 10, got));
+}
+
 static void test_no_memory(void **state)
 {
 	struct fixture *f = *state;
@@ -588,6 +624,7 @@ static void test_no_memory(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bits),
 		cmocka_unit_test_setup_teardown(test_level1_zstd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_level0_none, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_level_fallback, setup, teardown),
