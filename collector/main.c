@@ -5,15 +5,16 @@
  * prints its kernel log); as PID 1 of the crash initramfs it is /init
  * (collector/init.c).
  */
+#include "cli-compat.h"
 #include "collect.h"
 #include "dmesg.h"
 #include "dump.h"
 #include "init.h"
+#include "rebuild.h"
 #include "log.h"
 
 #include <elf.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
@@ -22,183 +23,8 @@
 
 #include "version.h"
 
-#define EXIT_USAGE 2
-/* zstd's fast levels: each step down trades ratio for speed; -50 is already near memcpy. */
-#define ZSTD_LEVEL_MIN (-50)
-
-enum {
-	ARG_COMPRESS = 0x100,
-	ARG_NO_MMAP,
-	ARG_ZSTD_LEVEL,
-	ARG_PROGRESS,
-	ARG_DUMP_DMESG,
-	ARG_VERSION,
-};
-
-struct args {
-	struct collect_options o;
-	bool quiet;
-	bool dump_dmesg;
-};
-
 /* Set by SIGINT and SIGTERM: the dump stops and is finished as INCOMPLETE. */
 static volatile sig_atomic_t interrupted;
-
-static void help(void)
-{
-	printf("Usage: crashcap-collect [OPTIONS] VMCORE OUTPUT\n"
-	       "       crashcap-collect -F [OPTIONS] VMCORE > STREAM\n"
-	       "       crashcap-collect --dump-dmesg VMCORE FILE\n"
-	       "\n"
-	       "Saves the memory of a crashed kernel, an ELF vmcore such as /proc/vmcore\n"
-	       "or a copy of it, as a kdump-compressed dump that crash, makedumpfile and\n"
-	       "libkdumpfile read. Run as PID 1, or under the name \"init\", it is the\n"
-	       "/init of crashcap's crash initramfs.\n"
-	       "\n"
-	       "  -d, --dump-level N     pages to leave out, a bitmask 0..31 as in makedumpfile:\n"
-	       "                         1 zero, 2 cache, 4 cache with private data, 8 user,\n"
-	       "                         16 free (default 31). When the dumped kernel's page\n"
-	       "                         descriptions cannot be used, only 1 is applied, and\n"
-	       "                         a note says why.\n"
-	       "  -E, --elf              an ELF core like /proc/vmcore, excluded pages left out\n"
-	       "                         (pages are not compressed)\n"
-	       "  -F, --flat             makedumpfile's flattened format to standard output,\n"
-	       "                         for pipes and the network; `makedumpfile -R FILE`\n"
-	       "                         rebuilds the dump from it\n"
-	       "      --compress zstd|zlib|lzo|snappy|none  page compression (default zstd)\n"
-	       "      --zstd-level N     1..19 (default 3)\n"
-	       "  -j, --threads N        threads that read, filter and compress, 0 for one per\n"
-	       "                         CPU (default 0)\n"
-	       "  -q, --quiet            no summary line and no notes\n"
-	       "      --progress         a progress line on stderr every second\n"
-	       "      --no-mmap          read the vmcore with pread() instead of mapping it\n"
-	       "      --dump-dmesg       write the crashed kernel's log to FILE (- for stdout)\n"
-	       "  -h, --help             this text\n"
-	       "      --version          the version\n"
-	       "\n"
-	       "Exit status: 0 the dump is complete; 1 failure, or the dump is INCOMPLETE\n"
-	       "(the vmcore is truncated, the output disk filled up, or SIGINT/SIGTERM\n"
-	       "arrived: the file is kept, and readers accept the pages it holds);\n"
-	       "2 usage error.\n");
-}
-
-static int parse_int(const char *s, int min, int max, int *ret)
-{
-	bool negative = s[0] == '-';
-	uint64_t v;
-
-	if (parse_u64(s + negative, 10, &v) < 0 || v > (uint64_t)INT_MAX)
-		return -ERANGE;
-	if ((negative ? -(int64_t)v : (int64_t)v) < min ||
-	    (negative ? -(int64_t)v : (int64_t)v) > max)
-		return -ERANGE;
-	*ret = negative ? -(int)v : (int)v;
-	return 0;
-}
-
-static int usage_error(const char *msg, const char *value)
-{
-	log_error("%s '%s'. Try --help.", msg, value);
-	return -EINVAL;
-}
-
-static int parse_args(int argc, char **argv, struct args *a)
-{
-	static const struct option opts[] = {
-		{ "dump-level", required_argument, NULL, 'd' },
-		{ "elf", no_argument, NULL, 'E' },
-		{ "flat", no_argument, NULL, 'F' },
-		{ "no-mmap", no_argument, NULL, ARG_NO_MMAP },
-		{ "compress", required_argument, NULL, ARG_COMPRESS },
-		{ "zstd-level", required_argument, NULL, ARG_ZSTD_LEVEL },
-		{ "threads", required_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "progress", no_argument, NULL, ARG_PROGRESS },
-		{ "dump-dmesg", no_argument, NULL, ARG_DUMP_DMESG },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, ARG_VERSION },
-		{},
-	};
-	int c, v, want;
-
-	*a = (struct args){
-		.o = { .dump_level = 31, .compression = COMPRESSION_ZSTD, .zstd_level = 3 }
-	};
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:j:qhEF", opts, NULL)) >= 0) {
-		switch (c) {
-		case 'E':
-			a->o.format = COLLECT_FORMAT_ELF;
-			break;
-		case 'F':
-			a->o.flat = true;
-			break;
-		case ARG_NO_MMAP:
-			a->o.no_mmap = true;
-			break;
-		case 'd':
-			if (parse_int(optarg, 0, 31, &a->o.dump_level) < 0)
-				return usage_error("--dump-level must be 0..31, not", optarg);
-			break;
-		case ARG_COMPRESS:
-			for (v = COMPRESSION_SNAPPY; v >= 0; v--)
-				if (streq(optarg, compression_to_string(v)))
-					break;
-			if (v < 0)
-				return usage_error(
-					"--compress must be zstd, zlib, lzo, snappy or none, not",
-					optarg);
-			a->o.compression = v;
-			break;
-		case ARG_ZSTD_LEVEL:
-			if (parse_int(optarg, ZSTD_LEVEL_MIN, 19, &a->o.zstd_level) < 0 ||
-			    a->o.zstd_level == 0)
-				return usage_error("--zstd-level must be -50..-1 or 1..19, not",
-						   optarg);
-			break;
-		case 'j':
-			if (parse_int(optarg, 0, 1024, &v) < 0)
-				return usage_error("--threads must be 0..1024, not", optarg);
-			a->o.threads = (unsigned)v;
-			break;
-		case 'q':
-			a->quiet = true;
-			break;
-		case ARG_PROGRESS:
-			a->o.progress = true;
-			break;
-		case ARG_DUMP_DMESG:
-			a->dump_dmesg = true;
-			break;
-		case 'h':
-			help();
-			return 0;
-		case ARG_VERSION:
-			printf("crashcap-collect %s\n", CRASHCAP_VERSION);
-			return 0;
-		case ':':
-			return usage_error("Missing value for option", argv[optind - 1]);
-		default:
-			return usage_error("Unknown option", argv[optind - 1]);
-		}
-	}
-	/* -F writes to standard output, as makedumpfile -F does. */
-	want = a->o.flat && !a->dump_dmesg ? 1 : 2;
-	if (argc - optind != want) {
-		if (want == 1)
-			log_error("With -F, expected VMCORE only (the stream goes to standard "
-				  "output), got %d arguments. Try --help.",
-				  argc - optind);
-		else
-			log_error("Expected VMCORE and %s, got %d argument%s. Try --help.",
-				  a->dump_dmesg ? "FILE" : "OUTPUT", argc - optind,
-				  argc - optind == 1 ? "" : "s");
-		return -EINVAL;
-	}
-	a->o.vmcore_path = argv[optind];
-	a->o.output_path = want == 1 ? "-" : argv[optind + 1];
-	return 1;
-}
 
 /* Why a file is no vmcore we read, from its first bytes. */
 static const char *elf_problem(const char *path, char *buf, size_t len)
@@ -234,6 +60,14 @@ static bool to_stdout(const struct collect_options *o)
 static const char *output_name(const struct collect_options *o)
 {
 	return to_stdout(o) ? "standard output" : o->output_path;
+}
+
+/* makedumpfile style: an existing output is replaced only with -f (its open_dump_file, O_EXCL). */
+static int check_overwrite(const struct cli_args *a, const char *path)
+{
+	if (!a->mdf_style || a->force || access(path, F_OK) < 0)
+		return 0;
+	return log_error_errno(EEXIST, "%s exists: remove it, or add -f to replace it.", path);
 }
 
 /* Errors that name the path they concern, before any work starts. */
@@ -323,14 +157,58 @@ static void summary(const struct collect_options *o, const struct collect_result
 		 res->dump_level, res->seconds, res->threads, res->threads == 1 ? "" : "s", rss);
 }
 
-static int run_collect(const struct collect_options *o)
+static int run_rebuild(const struct cli_args *a)
 {
+	_cleanup_close_ int fd = -1;
+	struct rebuild_result res;
+	int r;
+
+	if (isatty(STDIN_FILENO))
+		return log_error_errno(ENOTTY, "-R reads a flattened stream on standard input: "
+					       "redirect it from a file or a pipe.");
+	r = check_overwrite(a, a->rebuild_path);
+	if (r < 0)
+		return r;
+	fd = open(a->rebuild_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return log_error_errno(errno, "Cannot create %s: %m", a->rebuild_path);
+	r = rebuild_flat(STDIN_FILENO, fd, &res);
+	if (r == -EBADMSG && res.records == 0)
+		return log_error_errno(r, "Standard input is not a flattened stream (makedumpfile "
+					  "-F or crashcap-collect -F).");
+	if (r == -EBADMSG)
+		return log_error_errno(r,
+				       "The stream is corrupt after %" PRIu64 " records: %s "
+				       "holds what came before.",
+				       res.records, a->rebuild_path);
+	if (r == -ENODATA)
+		return log_error_errno(r,
+				       "The stream ended before its end marker: %s is an "
+				       "INCOMPLETE dump of what arrived.",
+				       a->rebuild_path);
+	if (r < 0)
+		return log_error_errno(r, "Cannot rebuild %s: %m", a->rebuild_path);
+	if (fsync(fd) < 0 || close(TAKE_FD(fd)) < 0)
+		return log_error_errno(errno, "Cannot write %s: %m", a->rebuild_path);
+	log_info("%s: rebuilt from %" PRIu64 " records, %" PRIu64 " bytes.", a->rebuild_path,
+		 res.records, res.file_size);
+	return 0;
+}
+
+static int run_collect(const struct cli_args *a)
+{
+	const struct collect_options *o = &a->o;
 	struct collect_result res;
 	int r;
 
 	r = check_paths(o);
 	if (r < 0)
 		return r;
+	if (!to_stdout(o)) {
+		r = check_overwrite(a, o->output_path);
+		if (r < 0)
+			return r;
+	}
 	r = collect_dump(o, &res);
 	/* The paths were checked: what remains of the input's errors is its content. */
 	if (r == -ENOEXEC || r == -ENODATA)
@@ -375,7 +253,7 @@ static bool run_as_init(const char *argv0)
 
 int main(int argc, char **argv)
 {
-	struct args a;
+	struct cli_args a;
 	int r;
 
 	if (run_as_init(argv[0]))
@@ -388,13 +266,29 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	r = parse_args(argc, argv, &a);
-	if (r <= 0)
-		return r < 0 ? EXIT_USAGE : EXIT_SUCCESS;
+	r = cli_parse(argc, argv, &a);
+	if (r < 0)
+		return cli_usage_exit_status(&a);
+	if (a.log_level >= 0)
+		log_set_max_level(a.log_level);
 	if (a.quiet)
 		log_set_max_level(LOG_WARNING);
 	a.o.cancel = &interrupted;
 
-	r = a.dump_dmesg ? run_dump_dmesg(&a.o) : run_collect(&a.o);
+	switch (a.action) {
+	case CLI_DONE:
+	case CLI_CHECK_PARAMS:
+		return EXIT_SUCCESS;
+	case CLI_DUMP_DMESG:
+		r = streq(a.o.output_path, "-") ? 0 : check_overwrite(&a, a.o.output_path);
+		if (r >= 0)
+			r = run_dump_dmesg(&a.o);
+		break;
+	case CLI_REBUILD:
+		r = run_rebuild(&a);
+		break;
+	default:
+		r = run_collect(&a);
+	}
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
