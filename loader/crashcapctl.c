@@ -28,6 +28,8 @@ static const struct verb verbs[] = {
 	{ "reload", verb_reload, "check the settings and load the crash kernel again" },
 	{ "showmem", verb_showmem, "reserved memory, what the loaded image uses, what is free" },
 	{ "estimate", verb_estimate, "propose the crashkernel= size this machine needs" },
+	{ "reserve", verb_reserve, "set crashkernel= in the boot loader (auto|SIZE|RANGES)" },
+	{ "unreserve", verb_unreserve, "remove the crashkernel= reserve wrote" },
 	{ "list", verb_list, "list the dumps on the target (--json)" },
 	{ "dmesg", verb_dmesg, "print the crashed kernel's log from a dump", true },
 	{ "test", verb_test, "panic this machine now (--yes-crash-this-machine)" },

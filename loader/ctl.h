@@ -32,6 +32,8 @@ int verb_restart(int argc, char *argv[], const struct ctl_context *ctx);
 int verb_reload(int argc, char *argv[], const struct ctl_context *ctx);
 int verb_showmem(int argc, char *argv[], const struct ctl_context *ctx);
 int verb_estimate(int argc, char *argv[], const struct ctl_context *ctx);
+int verb_reserve(int argc, char *argv[], const struct ctl_context *ctx);
+int verb_unreserve(int argc, char *argv[], const struct ctl_context *ctx);
 int verb_list(int argc, char *argv[], const struct ctl_context *ctx);
 struct dump_list;
 /* The dumps in the folder given (--dir), else where the settings put them; logs failures. */

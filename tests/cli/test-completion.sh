@@ -31,7 +31,7 @@ complete_line() { # words...: completes the last one
 	echo "${COMPREPLY[*]}"
 }
 
-check "commands" "$(complete_line crashcapctl re)" "rebuild restart reload"
+check "commands" "$(complete_line crashcapctl re)" "rebuild restart reload reserve"
 check "commands after --root DIR" "$(complete_line crashcapctl --root /x s)" "status start stop showmem"
 check "global options" "$(complete_line crashcapctl --c)" "--config"
 check "list options" "$(complete_line crashcapctl list --)" "--json --dir --help"
