@@ -5,6 +5,7 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "daemon-analyze.h"
 #include "debounce.h"
 #include "json.h"
 #include "log.h"
@@ -16,6 +17,7 @@ struct daemon {
 	struct hotplug_monitor *hotplug;
 	sd_event_source *timer;
 	struct debounce debounce;
+	struct daemon_analyzer *analyzer; /* analysis.json for new dumps; NULL: none */
 	bool burst[_HOTPLUG_SUBSYSTEM_MAX]; /* subsystems with events in the pending burst */
 	unsigned events; /* hotplug events seen */
 	unsigned bursts; /* bursts ended */
@@ -181,6 +183,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
 		d->debounce.quiet_usec = d->svc.settings.hotplug_quiet_usec;
 		d->debounce.max_delay_usec = d->svc.settings.hotplug_max_delay_usec;
 		notify_status(d, true, NULL);
+		daemon_analyze_settings(&d->analyzer, d->event, d->svc.root, &d->svc.settings);
 		return 0;
 	}
 	if (d->svc.error[0])
@@ -250,6 +253,8 @@ int daemon_run(const struct daemon_options *o)
 		debounce_init(&d.debounce, d.svc.settings.hotplug_quiet_usec,
 			      d.svc.settings.hotplug_max_delay_usec);
 		notify_status(&d, true, NULL);
+		/* After the load, off the loop: a child process per dump (daemon-analyze.h). */
+		d.analyzer = daemon_analyze_start(d.event, o->root, &d.svc.settings);
 		r = sd_event_loop(d.event);
 		if (r < 0)
 			log_error_errno(r, "event loop failed: %m");
@@ -263,6 +268,7 @@ int daemon_run(const struct daemon_options *o)
 		if (root_path(o->root, DAEMON_STATE_PATH, &state) >= 0)
 			(void)unlink(state);
 	}
+	daemon_analyzer_free(d.analyzer);
 	hotplug_monitor_free(d.hotplug);
 	sd_event_source_unref(d.timer);
 	sd_event_unref(d.event);

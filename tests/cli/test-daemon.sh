@@ -247,6 +247,70 @@ check "retention logs what it removed" '$(cat $d/d.err)' \
 	grep -qF "retention: removed 4 dumps" "$d/d.err"
 stop_daemon
 
+# --- analysis.json for every dump, after the load --------------------------------
+d=$(fresh reserved daemon-hotplug daemon-dumps)
+printf 'target = LABEL=crashdump\npath = /\n' >>"$d/etc/crashcap.conf"
+dumps=$d/mnt/dumps/crashcap
+# A small x86_64 ELF vmcore (no kallsyms in its VMCOREINFO): a report with the gaps named.
+synth_vmcore() { # path
+	"$py" - "$1" <<'PY'
+import struct, sys
+def note(name, typ, desc):
+    n = name.encode() + b"\0"
+    pad = lambda b: b + b"\0" * (-len(b) % 4)
+    return struct.pack("<III", len(n), len(desc), typ) + pad(n) + pad(desc)
+notes = note("CORE", 1, b"\0" * 336) + note("VMCOREINFO", 0, b"OSRELEASE=6.1.0-daemon\nPAGESIZE=4096\n")
+note_off = 64 + 2 * 56
+load_off = (note_off + len(notes) + 4095) & ~4095
+eh = b"\x7fELF" + bytes([2, 1, 1]) + bytes(9)
+eh += struct.pack("<HHIQQQIHHHHHH", 4, 62, 1, 0, 64, 0, 0, 64, 56, 2, 0, 0, 0)
+ph = struct.pack("<IIQQQQQQ", 4, 0, note_off, 0, 0, len(notes), len(notes), 0)
+ph += struct.pack("<IIQQQQQQ", 1, 7, load_off, 0xffff888000100000, 0x100000, 8192, 8192, 0)
+data = bytearray(eh + ph + notes)
+data += bytes(load_off - len(data)) + bytes(8192)
+open(sys.argv[1], "wb").write(data)
+PY
+}
+real=$dumps/2025-01-10-08:00:00-6.1.0-13-amd64
+synth_vmcore "$real/vmcore"
+analyzed() { # the dump folders with a vmcore that have analysis.json
+	local n=0 f
+	for f in "$dumps"/*/vmcore "$dumps"/*/vmcore.incomplete; do
+		[ -e "$(dirname "$f")/analysis.json" ] && n=$((n + 1))
+	done
+	echo $n
+}
+start_daemon "$d"
+wait_until 'test "$(analyzed)" = 5'
+check "at start, after the load: analysis.json in each of the 5 dump folders with a vmcore" '$(analyzed) $(cat $d/d.err)' \
+	test "$(analyzed)" = 5 -a ! -e "$dumps/2025-03-12-10:00:00-6.1.0-18-amd64-2/analysis.json"
+check "the crash kernel was loaded before any dump was analyzed" '$(cat $d/d.err)' \
+	test "$(grep -nE 'crash kernel loaded|analysis.json written|analysis failed' "$d/d.err" | head -n1 | grep -c 'crash kernel loaded')" = 1
+check "a dump: its report (mode 0600)" '$(cat $real/analysis.json)' \
+	"$py" -c 'import json,os,sys; j=json.load(open(sys.argv[1])); assert j["system"]["release"] == "6.1.0-daemon" and j["symbols_error"], j; assert os.stat(sys.argv[1]).st_mode & 0o777 == 0o600' "$real/analysis.json"
+bad=$dumps/2025-03-12-10:00:00-6.1.0-18-amd64
+check "a file that is no dump: analysis.json with the error, logged" '$(cat $bad/analysis.json; cat $d/d.err)' \
+	"$py" -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j == {"version": 1, "dump": "2025-03-12-10:00:00-6.1.0-18-amd64", "error": "analysis failed: Exec format error"}, j' "$bad/analysis.json"
+new=$dumps/2026-01-01-00:00:00-6.1.0-daemon
+mkdir "$new.tmp" && synth_vmcore "$new.tmp/vmcore" && echo '{"result": "ok"}' >"$new.tmp/summary.json"
+mv "$new.tmp" "$new"
+wait_until 'test -e "$new/analysis.json"'
+check "a dump that appears while it runs: analyzed" '$(cat $d/d.err)' test -e "$new/analysis.json"
+written=$(grep -c 'analysis.json written' "$d/d.err")
+failed=$(grep -c 'analysis failed' "$d/d.err")
+touch "$bad/vmcore" "$dumps/notes.txt"
+kill -HUP "$dpid"
+wait_until 'test "$(state "$d" reloads)" = 1'
+sleep 2.5
+check "nothing analyzed twice (after a reload and touched files)" '$(cat $d/d.err)' \
+	test "$(grep -c 'analysis.json written' "$d/d.err")" = "$written" -a "$(grep -c 'analysis failed' "$d/d.err")" = "$failed" -a "$written" = 2
+run_list() { "$ctl" --root "$d" list >"$tmp/out" 2>"$tmp/err"; }
+run_list
+check "list: a report without a panic message keeps summary.json's panic line" '$(cat $tmp/out)' \
+	test "$(grep -c '^2025-01-10 08:00:00 .* complete  *sysrq triggered crash$' "$tmp/out")" = 1
+stop_daemon
+check "SIGTERM after analyzing: exit 0" '$(cat $d/d.err)' test "$drc" = 0
+
 # --- the crash initramfs manifest --------------------------------------------
 collector=$build/crashcap-collect
 moddir=tests/fixtures/modules/tree/lib/modules/1.0-crashcap-test
