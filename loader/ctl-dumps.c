@@ -3,6 +3,7 @@
 #include "ctl.h"
 
 #include <getopt.h>
+#include <inttypes.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -10,7 +11,86 @@
 #include "dump.h"
 #include "dumps.h"
 #include "json.h"
+#include "jsonflat.h"
 #include "log.h"
+
+/* analysis.json holds every task's stack: far more than this would be no report of ours. */
+#define ANALYSIS_MAX (64U << 20)
+
+/* What analysis.json (crashcapd, analyze --all) says about the panic. */
+struct panic_info {
+	char *message;
+	int64_t pid; /* -1: unknown */
+	char *comm;
+	bool analyzed; /* analysis.json is there and is a report */
+	char *error; /* analysis.json holds only this error */
+};
+
+static void panic_info_done(struct panic_info *p)
+{
+	free(p->message);
+	free(p->comm);
+	free(p->error);
+}
+
+static int dup_string(const struct jsonflat *j, const char *key, char **ret)
+{
+	const char *v = jsonflat_string(j, key);
+
+	if (!v)
+		return 0;
+	*ret = strdup(v);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* A missing or unreadable analysis.json leaves *ret as it is (pid -1): list shows summary.json's line. */
+static int read_analysis(const struct dump_info *d, struct panic_info *ret)
+{
+	_cleanup_(jsonflat_done) struct jsonflat top = {}, panic = {};
+	_cleanup_free_ char *path = NULL, *text = NULL;
+	const char *nested;
+	int r;
+
+	if (asprintf(&path, "%s/%s", d->path, "analysis.json") < 0)
+		return -ENOMEM;
+	r = read_full_file(path, ANALYSIS_MAX, &text, NULL);
+	if (r < 0 || jsonflat_parse(text, &top) < 0) {
+		if (r != -ENOENT)
+			log_debug("%s cannot be read as JSON: ignored", path);
+		return 0;
+	}
+	nested = jsonflat_nested(&top, "panic");
+	if (!nested || jsonflat_parse(nested, &panic) < 0)
+		return dup_string(&top, "error", &ret->error);
+	ret->analyzed = true;
+	if (jsonflat_i64(&panic, "pid", &ret->pid) < 0)
+		ret->pid = -1;
+	r = dup_string(&panic, "message", &ret->message);
+	if (r >= 0)
+		r = dup_string(&panic, "comm", &ret->comm);
+	return r;
+}
+
+static int read_analyses(const struct dump_list *l, struct panic_info **ret)
+{
+	struct panic_info *p = calloc(l->count ?: 1, sizeof(*p));
+	int r;
+
+	if (!p)
+		return -ENOMEM;
+	for (size_t i = 0; i < l->count; i++) {
+		p[i].pid = -1;
+		r = read_analysis(&l->dumps[i], &p[i]);
+		if (r < 0) {
+			for (size_t k = 0; k <= i; k++)
+				panic_info_done(&p[k]);
+			free(p);
+			return r;
+		}
+	}
+	*ret = p;
+	return 0;
+}
 
 static void time_string(int64_t t, char *buf, size_t len)
 {
@@ -21,7 +101,7 @@ static void time_string(int64_t t, char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
-static int print_json(const char *dir, const struct dump_list *l)
+static int print_json(const char *dir, const struct dump_list *l, const struct panic_info *p)
 {
 	struct json j;
 
@@ -46,7 +126,14 @@ static int print_json(const char *dir, const struct dump_list *l)
 		json_string(&j, "dump_file", d->dump_file);
 		json_u64(&j, "dump_bytes", d->dump_bytes);
 		json_u64(&j, "bytes", d->bytes);
-		json_string(&j, "panic_message", d->panic_message);
+		json_string(&j, "panic_message", p[i].message ?: d->panic_message);
+		if (p[i].pid >= 0)
+			json_i64(&j, "panic_pid", p[i].pid);
+		else
+			json_null(&j, "panic_pid");
+		json_string(&j, "panic_comm", p[i].comm);
+		json_bool(&j, "analyzed", p[i].analyzed);
+		json_string(&j, "analysis_error", p[i].error);
 		json_object_close(&j);
 	}
 	json_array_close(&j);
@@ -54,7 +141,7 @@ static int print_json(const char *dir, const struct dump_list *l)
 	return json_end(&j);
 }
 
-static void print_text(const char *dir, const struct dump_list *l)
+static void print_text(const char *dir, const struct dump_list *l, const struct panic_info *p)
 {
 	uint64_t total = 0;
 	char size[32];
@@ -68,11 +155,17 @@ static void print_text(const char *dir, const struct dump_list *l)
 		const struct dump_info *d = &l->dumps[i];
 		char when[32];
 
+		const char *msg = p[i].message ?: d->panic_message;
+		char task[64] = "";
+
 		time_string(d->time, when, sizeof(when));
-		printf("%-19s  %-22s  %9s  %-10s  %s\n", when,
+		if (p[i].pid >= 0)
+			snprintf(task, sizeof(task), " (pid %" PRIi64 " %s)", p[i].pid,
+				 p[i].comm ?: "?");
+		printf("%-19s  %-22s  %9s  %-10s  %s%s\n", when,
 		       d->kernel_release ? d->kernel_release : "?",
 		       format_size(d->bytes, size, sizeof(size)), dump_state_to_string(d->state),
-		       d->panic_message ? d->panic_message : "-");
+		       msg ? msg : "-", task);
 		total += d->bytes;
 	}
 	printf("\n%zu dump%s, %s, in %s\n", l->count, l->count == 1 ? "" : "s",
@@ -121,6 +214,7 @@ int verb_list(int argc, char *argv[], const struct ctl_context *ctx)
 	};
 	_cleanup_(dump_list_done) struct dump_list l = {};
 	_cleanup_free_ char *dir = NULL;
+	struct panic_info *p = NULL;
 	const char *given = NULL;
 	bool json = false;
 	int c, r;
@@ -131,7 +225,8 @@ int verb_list(int argc, char *argv[], const struct ctl_context *ctx)
 		case 'h':
 			printf("Usage: crashcapctl list [--json] [--dir DIR]\n\n"
 			       "Lists the dumps on the dump target, oldest first: time, kernel, size,\n"
-			       "state (complete, incomplete, failed, unfinished) and the panic line.\n"
+			       "state (complete, incomplete, failed, unfinished), the panic line and,\n"
+			       "once the dump is analyzed (analysis.json), the panicking task.\n"
 			       "--dir: the folder that holds the dump folders (default: from the\n"
 			       "settings' target and path).\n");
 			return 0;
@@ -150,10 +245,17 @@ int verb_list(int argc, char *argv[], const struct ctl_context *ctx)
 	r = ctl_read_dumps(ctx, given, &dir, &l);
 	if (r < 0)
 		return r;
+	r = read_analyses(&l, &p);
+	if (r < 0)
+		return log_error_errno(r, "cannot read the dumps' analysis.json: %m");
 	if (json)
-		return print_json(dir, &l);
-	print_text(dir, &l);
-	return 0;
+		r = print_json(dir, &l, p);
+	else
+		print_text(dir, &l, p);
+	for (size_t i = 0; i < l.count; i++)
+		panic_info_done(&p[i]);
+	free(p);
+	return r;
 }
 
 /* DUMP may be a dump's folder (as list shows it): its vmcore, else vmcore.incomplete. */

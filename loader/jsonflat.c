@@ -195,8 +195,16 @@ static int skip_nested(const char **p, unsigned depth)
 static int parse_value(const char **p, struct jsonflat_field *f, unsigned depth)
 {
 	if (**p == '{' || **p == '[') {
+		const char *start = *p;
+		int r;
+
 		f->type = JSONFLAT_NESTED;
-		return skip_nested(p, depth);
+		r = skip_nested(p, depth);
+		/* Top-level values keep their text: jsonflat_nested() parses it on demand. */
+		if (r < 0 || depth > 0)
+			return r;
+		f->text = strndup(start, *p - start);
+		return f->text ? 0 : -ENOMEM;
 	}
 	if (**p == '"') {
 		f->type = JSONFLAT_STRING;
@@ -293,6 +301,13 @@ const char *jsonflat_string(const struct jsonflat *j, const char *key)
 	const struct jsonflat_field *f = find(j, key);
 
 	return f && f->type == JSONFLAT_STRING ? f->text : NULL;
+}
+
+const char *jsonflat_nested(const struct jsonflat *j, const char *key)
+{
+	const struct jsonflat_field *f = find(j, key);
+
+	return f && f->type == JSONFLAT_NESTED ? f->text : NULL;
 }
 
 static int number_of(const struct jsonflat *j, const char *key, const char **ret)

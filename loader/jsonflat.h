@@ -3,7 +3,8 @@
  * Reading the top level of a JSON object: {"key": "string" | number |
  * true | false | null, ...}, what crashcap's own writers make for
  * summary.json and the daemon's state. A nested object or array is checked
- * and skipped (JSONFLAT_NESTED): readers here want the flat fields only.
+ * and kept as text (JSONFLAT_NESTED): jsonflat_nested() hands it back for a
+ * second jsonflat_parse(), one level at a time.
  */
 #pragma once
 
@@ -20,7 +21,7 @@ enum jsonflat_type {
 struct jsonflat_field {
 	char *key;
 	enum jsonflat_type type;
-	char *text; /* the decoded string, or the number as written */
+	char *text; /* the decoded string, the number as written, or a nested value's JSON */
 	bool boolean;
 };
 
@@ -39,3 +40,5 @@ int jsonflat_i64(const struct jsonflat *j, const char *key, int64_t *ret);
 int jsonflat_u64(const struct jsonflat *j, const char *key, uint64_t *ret);
 int jsonflat_double(const struct jsonflat *j, const char *key, double *ret);
 int jsonflat_bool(const struct jsonflat *j, const char *key, bool *ret);
+/* The JSON text of key's object or array (for jsonflat_parse); NULL when it is not one. */
+const char *jsonflat_nested(const struct jsonflat *j, const char *key);

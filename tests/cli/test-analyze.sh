@@ -189,5 +189,46 @@ else
 	not_ok "analyze of a dump folder reads its vmcore" "rc=$rc $err"
 fi
 
+# list: the panic line and task from analysis.json; summary.json's line where the analysis failed.
+cat >"$d2/analysis.json" <<'EOF'
+{"version": 1, "system": {"release": "6.1.0-cli", "cpus": [0, 1]},
+ "panic": {"message": "sysrq triggered crash", "cpu": 1, "pid": 4242, "comm": "bash",
+           "registers": {"rip": "0x1"}, "backtrace": [{"symbol": "sysrq_handle_crash+0x16/0x20"}]},
+ "tasks": {"list": [{"pid": 1, "comm": "init"}]}}
+EOF
+echo '{"version": 1, "dump": "x", "error": "analysis failed: Exec format error"}' >"$d1/analysis.json"
+echo '{"result": "ok", "panic_message": "Kernel panic - not syncing: from summary"}' >"$d1/summary.json"
+row() { sed -n "${1}p" "$tmp/stdout" | sed 's/  */ /g' | cut -d' ' -f6-; }
+run "$ctl" list --dir "$tmp/dumps"
+if [ $rc = 0 ] && [ "$(row 2)" = "complete Kernel panic - not syncing: from summary" ] &&
+	[ "$(row 3)" = "complete sysrq triggered crash (pid 4242 bash)" ] && [ "$(row 4)" = "failed -" ]; then
+	ok "list shows the panic line and task from analysis.json"
+else
+	not_ok "list shows the panic line and task from analysis.json" "rc=$rc out=$out err=$err"
+fi
+run "$ctl" list --json --dir "$tmp/dumps"
+if [ $rc = 0 ] && /usr/bin/python3 - "$tmp/stdout" 2>"$tmp/pyerr" <<'PY'; then
+import json, sys
+d = json.load(open(sys.argv[1]))["dumps"]
+got = [(x["panic_message"], x["panic_pid"], x["panic_comm"], x["analyzed"], x["analysis_error"]) for x in d]
+assert got == [
+    ("Kernel panic - not syncing: from summary", None, None, False, "analysis failed: Exec format error"),
+    ("sysrq triggered crash", 4242, "bash", True, None),
+    (None, None, None, False, None),
+], got
+PY
+	ok "list --json: panic_message, panic_pid, panic_comm, analyzed, analysis_error"
+else
+	not_ok "list --json: panic_message, panic_pid, panic_comm, analyzed, analysis_error" \
+		"rc=$rc $(cat "$tmp/pyerr") $out"
+fi
+echo '{"panic": {"pid": "not a number"' >"$d2/analysis.json"
+run "$ctl" list --dir "$tmp/dumps"
+if [ $rc = 0 ] && [ "$(row 3)" = "complete -" ]; then
+	ok "list: a broken analysis.json is ignored"
+else
+	not_ok "list: a broken analysis.json is ignored" "rc=$rc out=$out err=$err"
+fi
+
 echo "1..$n"
 [ $failed = 0 ]
