@@ -287,7 +287,7 @@ install: $(PROGRAMS)
 	test -e $(DESTDIR)$(SYSCONFDIR)/crashcap.conf || \
 		$(INSTALL) -m 0644 conf/crashcap.conf $(DESTDIR)$(SYSCONFDIR)/crashcap.conf
 	$(INSTALL) -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR)
-	$(INSTALL) -m 0644 man/crashcapctl.8 man/crashcapd.8 $(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -m 0644 man/crashcapctl.8 man/crashcapd.8 man/crashcap-collect.8 $(DESTDIR)$(MANDIR)/man8/
 	$(INSTALL) -m 0644 man/crashcap.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	$(INSTALL) -m 0644 completion/crashcapctl $(DESTDIR)$(BASHCOMPDIR)/crashcapctl
 	ln -sf crashcapctl $(DESTDIR)$(BASHCOMPDIR)/crashcapd

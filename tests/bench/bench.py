@@ -135,6 +135,45 @@ def level_rows(core, level, threads, repeat, out_dir, zstd_levels, mdf_threads):
     return rows, ref_time, ref_size
 
 
+def mdf_supports(comp):
+    """Whether this makedumpfile was built with comp (its -v lists "lzo\tenabled")."""
+    r = subprocess.run(["makedumpfile", "-v"], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    return re.search(rf"^{comp}\s+enabled", r.stdout, re.M) is not None
+
+
+def mdf_args_rows(core, repeat, out_dir):
+    """makedumpfile's argument sets, the same arguments given to both commands."""
+    out = os.path.join(out_dir, "dump")
+    print("\nmakedumpfile's arguments, the same for both commands (crashcap-collect uses "
+          "every CPU by default, makedumpfile one)")
+    print(f"{'arguments':12} {'crashcap s':>10} {'mdf s':>11} {'crashcap MiB':>12} "
+          f"{'mdf MiB':>8} {'crashcap bytes':>15} {'mdf bytes':>12} {'time x':>7} {'size x':>7}")
+    rows = []
+    for args, comp in ((["-l", "-d", "31"], "lzo"), (["-c", "-d", "31"], None),
+                       (["-z", "-d", "31"], "zstd")):
+        ours = measure("crashcap-collect " + " ".join(args), [COLLECT] + args + [core, out],
+                       out, repeat)
+        theirs = None
+        if comp is None or mdf_supports(comp):
+            theirs = measure("makedumpfile " + " ".join(args),
+                             ["makedumpfile"] + args + [core, out], out, repeat)
+        rows.append({"args": " ".join(args), "crashcap": ours, "makedumpfile": theirs})
+        cells = [" ".join(args)]
+        for key, fmt, scale in (("wall", ".2f", 1), ("rss_kib", ".1f", 1024), ("bytes", "d", 1)):
+            for r, unsupported in ((ours, False), (theirs, comp is not None and theirs is None)):
+                cells.append("unsupported" if unsupported and key == "wall" else
+                             "-" if unsupported else
+                             "failed" if r is None else format(r[key] // scale if fmt == "d"
+                                                               else r[key] / scale, fmt))
+        for key in ("wall", "bytes"):
+            cells.append(f"{ours[key] / theirs[key]:.2f}" if ours and theirs else "-")
+        print(f"{cells[0]:12} {cells[1]:>10} {cells[2]:>11} {cells[3]:>12} {cells[4]:>8} "
+              f"{cells[5]:>15} {cells[6]:>12} {cells[7]:>7} {cells[8]:>7}")
+        sys.stdout.flush()
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=os.cpu_count())
@@ -145,6 +184,8 @@ def main():
     ap.add_argument("--no-mdf-threads", action="store_true",
                     help="skip makedumpfile --num-threads (slow)")
     ap.add_argument("--json", help="also write the figures here")
+    ap.add_argument("--only", choices=["mdf-args"],
+                    help="only makedumpfile's argument sets (-l/-c/-z -d 31) on 6.1")
     a = ap.parse_args()
     if not shutil.which("makedumpfile"):
         raise SystemExit("bench: makedumpfile is not installed (scripts/setup.sh installs it)")
@@ -160,6 +201,12 @@ def main():
               f"{info['release']}, guest RAM {info['mem']}; {os.cpu_count()} CPUs, "
               f"{a.threads} threads; load average {os.getloadavg()[0]:.1f}; "
               f"the vmcore is in the page cache; outputs in {out_dir}")
+        figures["6.1 makedumpfile arguments"] = mdf_args_rows(core, a.repeat, out_dir)
+        if a.only == "mdf-args":
+            if a.json:
+                with open(a.json, "w") as f:
+                    json.dump(figures, f, indent=1)
+            return
         for level in (int(x) for x in a.levels.split(",")):
             rows, rt, rs = level_rows(core, level, a.threads, a.repeat, out_dir, zl,
                                       not a.no_mdf_threads)
