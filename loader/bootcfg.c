@@ -48,6 +48,7 @@ void bootcfg_plan_done(struct bootcfg_plan *p)
 	for (size_t i = 0; i < p->n_notes; i++)
 		free(p->notes[i]);
 	free(p->previous);
+	free(p->overridden_by);
 	*p = (struct bootcfg_plan){};
 }
 
@@ -341,7 +342,12 @@ static int plan_grub(const char *root, const char *value, struct bootcfg_plan *p
 			"move it away, then run crashcapctl again",
 			BOOTCFG_GRUB_DROPIN, BOOTCFG_MARK);
 	if (old) {
-		deciding_token(strstr(old, "\nGRUB_CMDLINE") ?: old, tok, sizeof(tok));
+		bool in_linux;
+
+		r = grub_file_token(&(struct grub_file){ .text = old }, tok, sizeof(tok),
+				    &in_linux);
+		if (r < 0)
+			return r;
 		if (tok[0] && !(p->previous = strdup(tok)))
 			return -ENOMEM;
 	}
@@ -382,6 +388,9 @@ static int plan_grub(const char *root, const char *value, struct bootcfg_plan *p
 					   "the other" :
 					   "");
 	}
+	if (r >= 0 && value && source && !streq(source, BOOTCFG_GRUB_DROPIN) &&
+	    !(p->overridden_by = strdup(source)))
+		r = -ENOMEM;
 	grub_files_done(&files);
 	if (r < 0)
 		return r;

@@ -49,6 +49,7 @@ struct bootcfg_plan {
 	size_t n_changes; /* 0: nothing to do */
 	bool update_grub; /* GRUB's boot menu must be generated again */
 	char *previous; /* crashcap's crashkernel= value before, NULL: none */
+	char *overridden_by; /* the file whose crashkernel= wins over crashcap's, NULL: none */
 	char *notes[BOOTCFG_MAX_WARNINGS]; /* warnings, one line each */
 	size_t n_notes;
 };

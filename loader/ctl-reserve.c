@@ -147,8 +147,12 @@ static int change(const struct ctl_context *ctx, const char *value, bool dry_run
 			if (r < 0)
 				return log_error_errno(r, "cannot print the diff: %m");
 		}
-		if (p.update_grub)
+		if (p.update_grub && root_exists(ctx->root, BOOTCFG_UPDATE_GRUB))
 			printf("Would run: %s\n", BOOTCFG_UPDATE_GRUB);
+		else if (p.update_grub)
+			printf("Would not run %s: it is not installed (run grub-mkconfig -o "
+			       "/boot/grub/grub.cfg instead)\n",
+			       BOOTCFG_UPDATE_GRUB);
 		printf("Dry run: nothing was changed\n");
 		return 0;
 	}
@@ -167,7 +171,11 @@ static int change(const struct ctl_context *ctx, const char *value, bool dry_run
 		printf("kernel-install uses it for kernels installed from now on; for the one "
 		       "installed now run: kernel-install add $(uname -r) /boot/vmlinuz-$(uname "
 		       "-r)\n");
-	if (value)
+	if (value && p.overridden_by)
+		printf("crashkernel=%s is written, but the one in %s comes later and wins at boot: "
+		       "see the warning above\n",
+		       value, p.overridden_by);
+	else if (value)
 		printf("crashkernel=%s%s%s: reboot for it to take effect\n", value,
 		       p.previous ? " replaces crashcap's crashkernel=" : "",
 		       p.previous ? p.previous : "");

@@ -84,10 +84,17 @@ static void memory_estimate(const struct ctl_context *ctx, struct memory *m)
 static void memory_verdict(struct memory *m)
 {
 	const struct crashkernel_setting *c = &m->configured;
-	char a[32], b[32], e[32];
+	char a[64], b[32], e[32];
 
 	crashkernel_format_size(m->in_effect, a, sizeof(a));
 	crashkernel_format_size(c->size, b, sizeof(b));
+	if (m->in_effect_low) {
+		char main_[32], low[32];
+
+		snprintf(a, sizeof(a), "%s + %s low",
+			 crashkernel_format_size(m->in_effect_main, main_, sizeof(main_)),
+			 crashkernel_format_size(m->in_effect_low, low, sizeof(low)));
+	}
 	crashkernel_format_size(m->estimate, e, sizeof(e));
 	if (m->configured_error) {
 		m->verdict = MEMORY_RESERVE;
