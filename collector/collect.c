@@ -334,6 +334,7 @@ static int collect_setup(struct collect *c)
 	r = page_source_new(c->dump, c->o->no_mmap, &c->src);
 	if (r < 0)
 		return r;
+	page_source_map_files(c->src, c->o->map_files);
 
 	c->threads = pick_threads(c->o->threads);
 	/* Two chunks per thread in flight keep every thread busy while one is written. */

@@ -36,6 +36,7 @@ struct collect_options {
 	/* When it reads non-zero, the dump stops and is finished as INCOMPLETE. */
 	const volatile sig_atomic_t *cancel;
 	bool no_mmap; /* read the vmcore with pread only */
+	bool map_files; /* map a saved vmcore file as /proc/vmcore is (tests); else pread */
 };
 
 struct collect_result {

@@ -36,6 +36,11 @@ static inline void page_source_freep(struct page_source **s)
 	page_source_free(*s);
 }
 #define _cleanup_page_source_ _cleanup_(page_source_freep)
+/*
+ * A saved vmcore file is read with pread (faster than mapping the page
+ * cache); on: map its dense chunks as /proc/vmcore's are (tests).
+ */
+void page_source_map_files(struct page_source *s, bool on);
 /* Chunks mapped, and chunks (or runs) read with pread or the reader, so far. */
 void page_source_stats(struct page_source *s, uint64_t *ret_mapped, uint64_t *ret_read);
 

@@ -522,8 +522,10 @@ static void test_threads_same_output(void **state)
 	char ref[80];
 	static const struct {
 		unsigned threads;
-		bool no_mmap;
-	} runs[] = { { 2, false }, { 7, false }, { 3, true }, { 0, false } };
+		bool no_mmap, map_files;
+	} runs[] = {
+		{ 2, false, false }, { 7, false, true }, { 3, true, false }, { 0, false, true }
+	};
 
 	f->spec.segments = segs;
 	f->spec.n_segments = 2;
@@ -540,6 +542,7 @@ static void test_threads_same_output(void **state)
 		o = options(f, 1, COMPRESSION_ZSTD);
 		o.threads = runs[i].threads;
 		o.no_mmap = runs[i].no_mmap;
+		o.map_files = runs[i].map_files;
 		assert_int_equal(collect_dump(&o, &res), 0);
 		if (runs[i].threads)
 			assert_int_equal(res.threads, runs[i].threads);
