@@ -8,6 +8,7 @@
  */
 #include "collect-internal.h"
 #include "log.h"
+#include "page-source-kdump.h"
 #include "utsname.h"
 
 #include <fcntl.h>
@@ -331,6 +332,9 @@ static int collect_setup(struct collect *c)
 	r = setup_filter(c);
 	if (r < 0)
 		return r;
+	/* A kdump-compressed input lacks what its own level left out: the header says so. */
+	c->level = refilter_level(c->o->vmcore_path, c->level, c->res->fallback,
+				  sizeof(c->res->fallback));
 	r = page_source_new(c->dump, c->o->no_mmap, &c->src);
 	if (r < 0)
 		return r;
