@@ -125,7 +125,7 @@ static void help(void)
 	       "  -F, --flat             makedumpfile's flattened format to standard output,\n"
 	       "                         for pipes and the network; -R rebuilds the dump\n"
 	       "      --compress zstd|zlib|lzo|snappy|none  page compression (default zstd)\n"
-	       "      --zstd-level N     -50..-1 or 1..19 (default 3)\n"
+	       "      --zstd-level N     -50..-1 or 1..19 (default 1)\n"
 	       "  -j, --threads N        threads that read, filter and compress, 0 for one per\n"
 	       "                         CPU (default 0)\n"
 	       "  -q, --quiet            no summary line and no notes\n"
@@ -413,7 +413,7 @@ int cli_parse(int argc, char **argv, struct cli_args *ret)
 	int c, idx, r;
 
 	*a = (struct cli_args){
-		.o = { .dump_level = 31, .compression = COMPRESSION_ZSTD, .zstd_level = 3 },
+		.o = { .dump_level = 31, .compression = COMPRESSION_ZSTD, .zstd_level = 1 },
 		.log_level = -1,
 		.mdf_style = mdf_style(argc, argv),
 	};
