@@ -5,7 +5,8 @@
 # then -R (and makedumpfile -R) rebuilds; unsupported options refused by
 # name, tuning options noted; makedumpfile's exit codes and -f; a full target.
 # With the bench vmcore of a real 6.1 kernel present, makedumpfile
-# --dump-dmesg reads the -c and -l dumps.
+# --dump-dmesg reads the -c and -l dumps, and makedumpfile with the same
+# arguments writes the very same bytes.
 set -u
 build=${CRASHCAP_BUILD:-build}
 bin=$build/crashcap-collect
@@ -287,8 +288,17 @@ if [ -r "$real" ] && command -v makedumpfile >/dev/null; then
 		else
 			not_ok "makedumpfile --dump-dmesg reads the 6.1 dump made with $args" "rc=$rc $(cat "$tmp/stderr")"
 		fi
+		# the same pfns, the same compressed bytes: the very file makedumpfile writes
+		rm -f "$tmp/mdf.dump"
+		# shellcheck disable=SC2086
+		makedumpfile $args "$real" "$tmp/mdf.dump" >/dev/null 2>&1
+		if cmp -s "$tmp/mdf.dump" "$tmp/real.dump"; then
+			ok "makedumpfile $args writes the same bytes on the 6.1 vmcore"
+		else
+			not_ok "makedumpfile $args writes the same bytes on the 6.1 vmcore" "$(cmp "$tmp/mdf.dump" "$tmp/real.dump" 2>&1)"
+		fi
 	done
-	rm -f "$tmp/real.dump"
+	rm -f "$tmp/real.dump" "$tmp/mdf.dump"
 else
 	skip "makedumpfile --dump-dmesg reads real -c and -l dumps" "no $real (make bench fetches it)"
 fi
