@@ -260,23 +260,30 @@ static int parse_compress(const char *s, struct cli_args *a)
 	return usage_error("--compress must be zstd, zlib, lzo, snappy or none, not", s);
 }
 
-static int set_mdf_compression(struct cli_args *a, enum compression c, bool *letter)
+/* What the options said that matters once they are all read. */
+struct parse_state {
+	bool letter; /* -c, -l, -p or -z */
+	bool zstd_letter; /* -z */
+	bool zstd_level; /* --zstd-level */
+	bool check_params;
+};
+
+static int set_mdf_compression(struct cli_args *a, enum compression c, struct parse_state *st)
 {
 	a->o.compression = c;
-	/* makedumpfile -z compresses at zstd level 1 */
-	if (c == COMPRESSION_ZSTD)
-		a->o.zstd_level = 1;
-	*letter = true;
+	st->letter = true;
+	st->zstd_letter = c == COMPRESSION_ZSTD;
 	return 0;
 }
 
 /* The positional arguments, once every option is known. */
-static int check_positionals(int argc, char **argv, struct cli_args *a, bool letter)
+static int check_positionals(int argc, char **argv, struct cli_args *a,
+			     const struct parse_state *st)
 {
 	int left = argc - optind;
 
 	if (a->action == CLI_REBUILD) {
-		if (letter || a->o.flat || a->o.format == COLLECT_FORMAT_ELF) {
+		if (st->letter || a->o.flat || a->o.format == COLLECT_FORMAT_ELF) {
 			log_error("-R rebuilds a stream as it is: drop -c/-l/-p/-z, -E and -F. "
 				  "Try --help.");
 			return -EINVAL;
@@ -290,7 +297,7 @@ static int check_positionals(int argc, char **argv, struct cli_args *a, bool let
 		a->rebuild_path = argv[optind];
 		return 0;
 	}
-	if (letter && a->o.format == COLLECT_FORMAT_ELF) {
+	if (st->letter && a->o.format == COLLECT_FORMAT_ELF) {
 		log_error("-E writes an ELF core, whose pages are not compressed: drop "
 			  "-c/-l/-p/-z. Try --help.");
 		return -EINVAL;
@@ -314,7 +321,7 @@ static int check_positionals(int argc, char **argv, struct cli_args *a, bool let
 	return 0;
 }
 
-static int parse_one(int c, const char *name, struct cli_args *a, bool *letter, bool *check_params)
+static int parse_one(int c, const char *name, struct cli_args *a, struct parse_state *st)
 {
 	int v;
 
@@ -335,17 +342,18 @@ static int parse_one(int c, const char *name, struct cli_args *a, bool *letter, 
 	case ARG_COMPRESS:
 		return parse_compress(optarg, a);
 	case 'c':
-		return set_mdf_compression(a, COMPRESSION_ZLIB, letter);
+		return set_mdf_compression(a, COMPRESSION_ZLIB, st);
 	case 'l':
-		return set_mdf_compression(a, COMPRESSION_LZO, letter);
+		return set_mdf_compression(a, COMPRESSION_LZO, st);
 	case 'p':
-		return set_mdf_compression(a, COMPRESSION_SNAPPY, letter);
+		return set_mdf_compression(a, COMPRESSION_SNAPPY, st);
 	case 'z':
-		return set_mdf_compression(a, COMPRESSION_ZSTD, letter);
+		return set_mdf_compression(a, COMPRESSION_ZSTD, st);
 	case ARG_ZSTD_LEVEL:
 		if (parse_int(optarg, ZSTD_LEVEL_MIN, 19, &a->o.zstd_level) < 0 ||
 		    a->o.zstd_level == 0)
 			return usage_error("--zstd-level must be -50..-1 or 1..19, not", optarg);
+		st->zstd_level = true;
 		return 0;
 	case 'j':
 		if (parse_int(optarg, 0, 1024, &v) < 0)
@@ -381,7 +389,7 @@ static int parse_one(int c, const char *name, struct cli_args *a, bool *letter, 
 		a->action = CLI_DUMP_DMESG;
 		return 0;
 	case ARG_CHECK_PARAMS:
-		*check_params = true;
+		st->check_params = true;
 		return 0;
 	case ARG_SHOW_STATS:
 		log_notice("Note: --show-stats: the summary line shows the page counts.");
@@ -408,7 +416,7 @@ static int parse_one(int c, const char *name, struct cli_args *a, bool *letter, 
 int cli_parse(int argc, char **argv, struct cli_args *ret)
 {
 	struct cli_args *a = ret;
-	bool letter = false, check_params = false;
+	struct parse_state st = {};
 	char name[64];
 	int c, idx, r;
 
@@ -440,14 +448,17 @@ int cli_parse(int argc, char **argv, struct cli_args *ret)
 			snprintf(name, sizeof(name), "--%s", long_options[idx].name);
 		else
 			snprintf(name, sizeof(name), "-%c", c);
-		r = parse_one(c, name, a, &letter, &check_params);
+		r = parse_one(c, name, a, &st);
 		if (r < 0)
 			return r;
 	}
-	r = check_positionals(argc, argv, a, letter);
+	r = check_positionals(argc, argv, a, &st);
 	if (r < 0)
 		return r;
-	if (check_params)
+	/* makedumpfile -z compresses at zstd level 1; --zstd-level still says otherwise */
+	if (st.zstd_letter && !st.zstd_level)
+		a->o.zstd_level = 1;
+	if (st.check_params)
 		a->action = CLI_CHECK_PARAMS;
 	return 0;
 }

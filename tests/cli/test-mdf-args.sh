@@ -146,6 +146,18 @@ check_set "crashcap's and makedumpfile's options mixed" 2 0,2 -l --message-level
 check_set "--compress zlib" 1 0,1 --compress zlib -d 1
 check_set "-c then -l: the last one wins, as makedumpfile" 2 0,2 -c -l
 
+# -z is zstd level 1, as makedumpfile; --zstd-level, before or after, still wins
+"$bin" -q -z -d 1 "$tmp/vmcore" "$tmp/z"
+"$bin" -q --zstd-level 1 --compress zstd -d 1 "$tmp/vmcore" "$tmp/zc1"
+"$bin" -q --zstd-level 19 -z -d 1 "$tmp/vmcore" "$tmp/z19"
+"$bin" -q -z --zstd-level 19 -d 1 "$tmp/vmcore" "$tmp/z19b"
+cmp -s "$tmp/z" "$tmp/zc1" && ok "-z compresses at zstd level 1" || not_ok "-z compresses at zstd level 1" "differs from --zstd-level 1"
+if cmp -s "$tmp/z19" "$tmp/z19b" && ! cmp -s "$tmp/z19" "$tmp/z"; then
+	ok "--zstd-level 19 wins over -z in either order"
+else
+	not_ok "--zstd-level 19 wins over -z in either order" "sizes $(stat -c %s "$tmp/z" "$tmp/z19" "$tmp/z19b" | tr '\n' ' ')"
+fi
+
 run -l --message-level 4 -d 31 "$tmp/vmcore" "$tmp/quiet"
 if [ $rc = 0 ] && [ -z "$err" ]; then ok "--message-level 4: errors only"; else not_ok "--message-level 4: errors only" "$err"; fi
 run -l --message-level 31 -d 31 "$tmp/vmcore" "$tmp/debug"
