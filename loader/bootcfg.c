@@ -653,8 +653,11 @@ int bootcfg_apply(const char *root, const struct bootcfg_plan *p, char **error)
 		else if (unlink(path) < 0 && errno != ENOENT)
 			r = negative_errno();
 		if (r < 0)
-			return errmsg_set(error, r, "cannot %s %s: %s",
-					  c->new_text ? "write" : "remove", path, strerror(-r));
+			return errmsg_set(error, r, "cannot %s %s: %s%s",
+					  c->new_text ? "write" : "remove", path, strerror(-r),
+					  r == -EACCES || r == -EPERM || r == -EROFS ?
+						  " (run as root, on a writable /etc)" :
+						  "");
 		log_debug("%s %s", c->new_text ? "wrote" : "removed", path);
 	}
 	return 0;

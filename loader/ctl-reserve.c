@@ -39,7 +39,9 @@ static int auto_value(const struct ctl_context *ctx, char *buf, size_t len)
 	r = budget_compute(ctx->root, &s, &b, &err);
 	settings_done(&s);
 	if (r < 0)
-		return log_error_errno(r, "cannot estimate the memory the crash kernel needs: %s",
+		return log_error_errno(r,
+				       "cannot estimate the memory the crash kernel needs: %s (or "
+				       "give the size: crashcapctl reserve SIZE)",
 				       err.message[0] ? err.message : strerror(-r));
 	margin = MAX(b.proposal / AUTO_MARGIN_DIV, AUTO_MARGIN_MIN);
 	size = ALIGN_UP(b.proposal + margin, BUDGET_ROUND);
@@ -74,6 +76,30 @@ static int explicit_value(const char *arg, char *buf, size_t len)
 	if (r < 0)
 		return log_error_errno(r, "crashkernel=%s: too long", arg);
 	return 0;
+}
+
+/* A size below the estimate is the administrator's call, but said. */
+static void warn_below_estimate(const struct ctl_context *ctx, const char *value)
+{
+	_cleanup_(budget_done) struct budget b = {};
+	struct crashkernel_arg a;
+	struct settings s;
+	uint64_t size;
+	char e[32], g[32];
+
+	if (crashkernel_arg_parse(value, &a, NULL) < 0 || ctl_load_settings(ctx, &s) < 0)
+		return;
+	if (budget_compute(ctx->root, &s, &b, NULL) >= 0) {
+		size = crashkernel_arg_size_for(&a, b.ram);
+		if (size < b.proposal)
+			log_warning(
+				"warning: crashkernel=%s gives %s on this machine, less than the "
+				"estimate (%s): the crash kernel may run out of memory; "
+				"crashcapctl estimate shows why",
+				value, crashkernel_format_size(size, g, sizeof(g)),
+				crashkernel_format_size(b.proposal, e, sizeof(e)));
+	}
+	settings_done(&s);
 }
 
 static void print_manual(const char *value)
@@ -238,8 +264,11 @@ int verb_reserve(int argc, char *argv[], const struct ctl_context *ctx)
 		return log_error_errno(-EINVAL, "reserve: unexpected argument '%s'", argv[optind]);
 	if (streq(arg, "auto"))
 		r = auto_value(ctx, value, sizeof(value));
-	else
+	else {
 		r = explicit_value(arg, value, sizeof(value));
+		if (r >= 0)
+			warn_below_estimate(ctx, value);
+	}
 	if (r < 0)
 		return r;
 	return change(ctx, value, dry_run);

@@ -38,6 +38,7 @@ static const char *const memory_verdict_names[] = {
 struct memory {
 	uint64_t ram; /* System RAM in /proc/iomem; 0: unknown */
 	uint64_t in_effect, in_effect_main, in_effect_low;
+	bool ranges_known; /* false: only kexec_crash_size (high range only before 6.5) */
 	struct bootcfg_configured cfg;
 	bool has_configured;
 	struct crashkernel_setting configured;
@@ -59,11 +60,26 @@ struct status {
 	struct memory mem;
 };
 
-static uint64_t system_ram(const char *root)
+/*
+ * What the kernel counts as RAM for crashkernel= ranges. Without a readable
+ * /proc/iomem (not root), MemTotal plus the reservation (which MemTotal
+ * leaves out) comes close: the kernel rounds up to 128 MiB anyway.
+ */
+static uint64_t system_ram(const char *root, uint64_t reserved)
 {
 	_cleanup_(iomem_done) struct iomem m = {};
+	_cleanup_free_ char *text = NULL;
+	unsigned long long kib;
+	const char *p;
 
-	return iomem_read(root, &m, NULL) >= 0 ? iomem_total(&m, "System RAM") : 0;
+	if (iomem_read(root, &m, NULL) >= 0)
+		return iomem_total(&m, "System RAM");
+	if (root_read_file(root, "/proc/meminfo", 1 << 16, &text, NULL) < 0)
+		return 0;
+	p = strstr(text, "MemTotal:");
+	if (!p || sscanf(p, "MemTotal: %llu kB", &kib) != 1)
+		return 0;
+	return kib * 1024 + reserved;
 }
 
 static void memory_estimate(const struct ctl_context *ctx, struct memory *m)
@@ -155,8 +171,9 @@ static int memory_read(const struct ctl_context *ctx, const struct reservation *
 {
 	int r;
 
-	m->ram = system_ram(ctx->root);
 	m->in_effect = reservation_total(res);
+	m->ram = system_ram(ctx->root, m->in_effect);
+	m->ranges_known = res->ranges_known || !res->has_crash_size;
 	m->in_effect_main = reservation_main_size(res);
 	m->in_effect_low = m->in_effect - m->in_effect_main;
 	r = bootcfg_read_configured(ctx->root, &m->cfg);
@@ -339,6 +356,10 @@ static void print_memory(const struct memory *m)
 	else
 		printf("%-14sunknown\n", "Estimate:");
 	printf("%-14s%s\n", "Memory:", m->message);
+	if (!m->ranges_known)
+		printf("%-14sin effect from kexec_crash_size, which counts the high range only "
+		       "before Linux 6.5: run as root to read both from /proc/iomem\n",
+		       "");
 }
 
 static void print_text(const struct status *st)

@@ -344,6 +344,11 @@ else
 	not_ok "auto: crashkernel=$want from the estimate" "rc=$rc $out $err"
 fi
 
+est=$((proposal / M))M
+run --root "$a" reserve 64M --dry-run
+check "a size below the estimate is warned about" "$err" \
+	"crashcapctl: warning: crashkernel=64M gives 64M on this machine, less than the estimate ($est): the crash kernel may run out of memory; crashcapctl estimate shows why"
+
 # --- status: in effect, configured, estimate ----------------------------------
 mem() { # root -> the memory object of status --json, one key=value a line
 	"$ctl" --root "$1" status --json 2>"$tmp/err" | python3 -c '
@@ -426,6 +431,22 @@ check "status: ranges evaluated for this machine's RAM" "$(mem "$h" | grep -E '^
 	"configured_main=402653184
 message=configured 384M but 512M + 256M low in effect: reboot to apply
 verdict=reboot"
+
+# Not root: /proc/iomem shows zeros; RAM from MemTotal + the reservation, ranges still evaluated.
+u=$tmp/nonroot
+cp -a "$roots/reserved" "$u"
+cp tests/fixtures/iomem/nonroot-zeroed.txt "$u/proc/iomem"
+printf 'MemTotal:         780000 kB\nMemFree:          500000 kB\n' >"$u/proc/meminfo"
+mkdir -p "$u/etc/kernel"
+printf 'root=/dev/vda1 crashkernel=512M-1G:128M,1G-:256M\n' >"$u/etc/kernel/cmdline"
+check "not root: RAM from MemTotal + kexec_crash_size picks the 1G- range" \
+	"$(mem "$u" | grep -E '^(ram|configured_main|verdict)=')" \
+	"configured_main=268435456
+ram=1067155456
+verdict=ok"
+run --root "$u" status
+check "not root: status says kexec_crash_size may miss the low range" "$(grep -A1 '^Memory:' "$tmp/out" | tail -1)" \
+	"              in effect from kexec_crash_size, which counts the high range only before Linux 6.5: run as root to read both from /proc/iomem"
 
 echo "1..$n"
 [ "$failed" = 0 ]
