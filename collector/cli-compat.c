@@ -205,9 +205,16 @@ static bool is_mdf_long(const char *arg)
 	return false;
 }
 
-/* Whether argv holds an option only makedumpfile has, before any option is parsed. */
+/* Whether argv holds an option only makedumpfile has (or is named so), before parsing. */
 static bool mdf_style(int argc, char **argv)
 {
+	/* Run through a link named makedumpfile: the kdump tools think it is. */
+	if (argc > 0 && argv[0]) {
+		const char *slash = strrchr(argv[0], '/');
+
+		if (streq(slash ? slash + 1 : argv[0], "makedumpfile"))
+			return true;
+	}
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 

@@ -4,7 +4,8 @@
  * that kdump tools that run `makedumpfile -l --message-level 7 -d 31 ...`
  * can run crashcap-collect with the same arguments. The two styles mix.
  *
- * When any option only makedumpfile has is given (the "makedumpfile style"),
+ * When any option only makedumpfile has is given, or the program runs under
+ * the name makedumpfile (a link kdump tools find in PATH): "makedumpfile style",
  * the command behaves as makedumpfile does where the two differ: a usage
  * error exits 1 instead of 2, and an existing output file is refused unless
  * -f is given. makedumpfile options that would change the output and are not

@@ -212,6 +212,25 @@ echo old >"$tmp/dmesg"
 run -c --dump-dmesg "$tmp/vmcore" "$tmp/dmesg"
 expect "--dump-dmesg in makedumpfile style refuses an existing file too" 1 "crashcap-collect: $tmp/dmesg exists: remove it, or add -f to replace it."
 
+# run through a link named makedumpfile, as Debian's kdump-tools would find it in PATH
+mkdir "$tmp/bin"
+ln -s "$(realpath "$bin")" "$tmp/bin/makedumpfile"
+PATH="$tmp/bin:$PATH" makedumpfile -c -d 31 -F "$tmp/vmcore" 2>/dev/null | cat >"$tmp/linked.flat"
+PATH="$tmp/bin:$PATH" makedumpfile -R "$tmp/linked" <"$tmp/linked.flat" 2>"$tmp/stderr"
+rc=$?
+rb=$(readback "$tmp/linked")
+[ $rc = 0 ] && [ "$rb" = "pages=64 bad=0 flags=0,1" ] && ok "a link named makedumpfile: -c -d 31 -F, then -R" ||
+	not_ok "a link named makedumpfile: -c -d 31 -F, then -R" "rc=$rc $rb $(cat "$tmp/stderr")"
+echo old >"$tmp/dmesg2"
+"$tmp/bin/makedumpfile" --dump-dmesg "$tmp/vmcore" "$tmp/dmesg2" 2>"$tmp/stderr"
+rc=$?
+err=$(cat "$tmp/stderr")
+expect "under that name --dump-dmesg refuses an existing file, as makedumpfile" 1 "crashcap-collect: $tmp/dmesg2 exists: remove it, or add -f to replace it."
+"$tmp/bin/makedumpfile" --frobnicate 2>"$tmp/stderr"
+rc=$?
+err=$(cat "$tmp/stderr")
+expect "under that name a usage error exits 1" 1 "crashcap-collect: Unknown option '--frobnicate'. Try --help."
+
 # options that would change the output and are not implemented: an error naming them, exit 1
 refused() { # option-and-value expected-line
 	# shellcheck disable=SC2086
