@@ -136,7 +136,7 @@ static void help(void)
 	       "  -v, --version          the version\n"
 	       "\n"
 	       "makedumpfile's options, for kdump tools that run it:\n"
-	       "  -c, -l, -p, -z         zlib, lzo, snappy, zstd (zstd at level 1, as makedumpfile)\n"
+	       "  -c, -l, -p, -z         zlib, lzo, snappy, zstd (level 1), as makedumpfile\n"
 	       "  -R OUTPUT              rebuild a dump from a flattened stream on stdin\n"
 	       "  -f                     replace an existing OUTPUT\n"
 	       "  -D                     debug messages\n"
