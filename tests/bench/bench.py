@@ -174,6 +174,33 @@ def mdf_args_rows(core, repeat, out_dir):
     return rows
 
 
+def analyze_rows(out_dir, repeat):
+    """crashcapctl analyze --json: wall time and peak RSS on the raw vmcores and on crashcap
+    -d 31 dumps of them (goal: under 2 s and 128 MiB)."""
+    ctl = os.path.join(BUILD, "crashcapctl")
+    rows = []
+    for series in ("6.1", "6.12"):
+        core = vmcore(series)
+        warm(core)
+        dump = os.path.join(out_dir, f"analyze-{series}.kdump")
+        subprocess.run([COLLECT, "-q", "-d", "31", core, dump], check=True)
+        for name, path in ((f"{series} raw vmcore", core), (f"{series} crashcap -d 31", dump)):
+            out = os.path.join(out_dir, "analysis.json")
+            r = measure(f"analyze --json, {name}",
+                        ["sh", "-c", f'exec "$0" analyze --json "$1" >"$2"', ctl, path, out],
+                        out, repeat)
+            rows.append(r)
+        os.unlink(dump)
+    print("\ncrashcapctl analyze (goal: under 2 s and 128 MiB)")
+    print(f"{'input':44} {'wall s':>7} {'median':>7} {'CPU s':>6} {'RSS MiB':>8}")
+    for r in rows:
+        if r:
+            print(f"{r['name']:44} {r['wall']:7.2f} {r['median']:7.2f} {r['cpu']:6.2f} "
+                  f"{r['rss_kib'] / 1024:8.1f}")
+    sys.stdout.flush()
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=os.cpu_count())
@@ -184,8 +211,9 @@ def main():
     ap.add_argument("--no-mdf-threads", action="store_true",
                     help="skip makedumpfile --num-threads (slow)")
     ap.add_argument("--json", help="also write the figures here")
-    ap.add_argument("--only", choices=["mdf-args"],
-                    help="only makedumpfile's argument sets (-l/-c/-z -d 31) on 6.1")
+    ap.add_argument("--only", choices=["mdf-args", "analyze"],
+                    help="only makedumpfile's argument sets (-l/-c/-z -d 31) on 6.1, or only "
+                    "crashcapctl analyze's time and memory")
     a = ap.parse_args()
     if not shutil.which("makedumpfile"):
         raise SystemExit("bench: makedumpfile is not installed (scripts/setup.sh installs it)")
@@ -193,6 +221,12 @@ def main():
     zl = [int(z) for z in a.zstd_levels.split(",")]
     figures = {}
     try:
+        if a.only == "analyze":
+            figures["analyze"] = analyze_rows(out_dir, a.repeat)
+            if a.json:
+                with open(a.json, "w") as f:
+                    json.dump(figures, f, indent=1)
+            return
         core = vmcore("6.1")
         warm(core)
         with open(os.path.join(os.path.dirname(core), "counters.json")) as f:
@@ -230,6 +264,7 @@ def main():
               f"({ours['pages'] / left:.3f} x; {ours['written']} with data, "
               f"{ours['zero']} zero), makedumpfile -l {rows[1]['pages'] if rows[1] else '?'}")
         figures["6.12 -d 31"] = rows
+        figures["analyze"] = analyze_rows(out_dir, a.repeat)
     finally:
         shutil.rmtree(out_dir, ignore_errors=True)
     if a.json:
