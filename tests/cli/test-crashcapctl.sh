@@ -2,28 +2,15 @@
 # crashcapctl and crashcapd against fixture roots, with the syscalls faked.
 # Every run passes --root (a fixture tree) and CRASHCAP_FAKE_SYSCALLS=1: two
 # guards, so no kexec call can reach this machine's kernel.
-set -u
-build=${CRASHCAP_BUILD:-build}
+. tests/cli/lib.sh
 ctl=$build/crashcapctl
 daemon=$build/crashcapd
 fixtures=tests/fixtures/roots
 export CRASHCAP_FAKE_SYSCALLS=1
 unset CRASHCAP_COLLECTOR
 
-tmp=$(mktemp -d /tmp/crashcap-cli-XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-n=0 failed=0
-
-ok() { # desc
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-not_ok() { # desc details
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	printf '%s\n' "$2" | sed 's/^/#   /'
-}
+cli_tmpdir cli
+RUN=("$ctl")
 # A fresh copy of a fixture root (commands write into it).
 fresh() { # name -> path
 	local d=$tmp/$1.$n.$RANDOM
@@ -31,21 +18,6 @@ fresh() { # name -> path
 	echo "$d"
 }
 # Runs crashcapctl, keeping stdout, stderr and the exit status.
-run() {
-	"$ctl" "$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-	out=$(cat "$tmp/out")
-	err=$(cat "$tmp/err")
-}
-expect() { # desc want_rc needle-in-stdout+stderr
-	if [ "$rc" = "$2" ] && grep -qF -- "$3" "$tmp/out" "$tmp/err"; then
-		ok "$1"
-	else
-		not_ok "$1" "exit $rc (want $2); want text: $3
-stdout: $out
-stderr: $err"
-	fi
-}
 
 [ -x "$ctl" ] || { echo "not ok 1 - $ctl is not built"; exit 1; }
 
@@ -261,5 +233,4 @@ drc=$?
 	ok "crashcapd without a reservation exits 1 with the hint" ||
 	not_ok "crashcapd without a reservation exits 1 with the hint" "rc=$drc $(cat "$tmp/d.err")"
 
-echo "1..$n"
-[ $failed = 0 ]
+cli_done

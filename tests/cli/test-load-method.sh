@@ -4,44 +4,16 @@
 # no kexec call can reach this machine's kernel). The root is the "reserved"
 # fixture with the QEMU guest's memory map, crash notes, VMCOREINFO and
 # /proc/kcore (tests/fixtures/kexec/qemu-1g), which kexec_load needs.
-set -u
-build=${CRASHCAP_BUILD:-build}
+. tests/cli/lib.sh
 ctl=$build/crashcapctl
 fixtures=tests/fixtures/roots
 export CRASHCAP_FAKE_SYSCALLS=1
 unset CRASHCAP_COLLECTOR
 
-tmp=$(mktemp -d /tmp/crashcap-method-XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-n=0 failed=0
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-not_ok() { # desc details
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	printf '%s\n' "$2" | sed 's/^/#   /'
-}
+cli_tmpdir method
+RUN=("$ctl")
 check() { # desc condition-status details
 	if [ "$2" = 0 ]; then ok "$1"; else not_ok "$1" "$3"; fi
-}
-run() {
-	"$ctl" "$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-	out=$(cat "$tmp/out")
-	err=$(cat "$tmp/err")
-}
-expect() { # desc want_rc needle-in-stdout+stderr
-	if [ "$rc" = "$2" ] && grep -qF -- "$3" "$tmp/out" "$tmp/err"; then
-		ok "$1"
-	else
-		not_ok "$1" "exit $rc (want $2); want text: $3
-stdout: $out
-stderr: $err"
-	fi
 }
 # A fresh root that kexec_load can be built for.
 fresh() {
@@ -171,5 +143,4 @@ expect "unload without kexec_file_load" 0 "crash kernel unloaded"
 check "unload: kexec_load with no segments, KEXEC_ON_CRASH; nothing loaded" \
 	"$(log_of "$u" | tail -n1 | grep -qF 'kexec_load entry=0x0 nr_segments=0 flags=KEXEC_ON_CRASH (0x1) -> 0' && [ "$(cat "$u/sys/kernel/kexec_crash_loaded")" = 0 ]; echo $?)" "$(log_of "$u")"
 
-echo "1..$n"
-[ $failed = 0 ]
+cli_done

@@ -4,8 +4,7 @@
 # directory or module and says what to do. Every run passes --root (a
 # fixture tree) and CRASHCAP_FAKE_SYSCALLS=1, so nothing reaches this
 # machine's kernel.
-set -u
-build=${CRASHCAP_BUILD:-build}
+. tests/cli/lib.sh
 ctl=$build/crashcapctl
 fixtures=tests/fixtures/roots
 release=1.0-crashcap-test
@@ -13,31 +12,13 @@ moddir=tests/fixtures/modules/tree/lib/modules/$release
 export CRASHCAP_FAKE_SYSCALLS=1
 unset CRASHCAP_COLLECTOR
 
-tmp=$(mktemp -d /tmp/crashcap-rebuild-XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-n=0 failed=0
-
-ok() { # desc
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-not_ok() { # desc details
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	printf '%s\n' "$2" | sed 's/^/#   /'
-}
+cli_tmpdir rebuild
+RUN=("$ctl")
 # A fresh copy of a fixture root (commands write into it).
 fresh() { # name -> path
 	local d=$tmp/$1.$n.$RANDOM
 	cp -a "$fixtures/$1" "$d"
 	echo "$d"
-}
-run() {
-	"$ctl" "$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-	out=$(cat "$tmp/out")
-	err=$(cat "$tmp/err")
 }
 # Exit 1, exactly this one line on stderr, nothing on stdout, and no
 # archive or temporary file left in the output directory.
@@ -139,5 +120,4 @@ stderr: $err
 stdout: $out"
 fi
 
-echo "1..$n"
-[ "$failed" = 0 ]
+cli_done
