@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * An ordered parallel loop over chunks of pfns: worker threads process
- * chunks as they come (read, classify, compress), and the calling thread
- * consumes the results strictly in chunk order (writes them). Memory stays
+ * chunks as they come (read, classify, compress), and the results are
+ * consumed strictly in chunk order (written), one at a time, by whichever
+ * worker finds the oldest one ready. Memory stays
  * bounded: a chunk is handed out only when one of n_slots result slots is
  * free, and a slot is freed when its chunk has been consumed.
  */
@@ -20,7 +21,10 @@ struct pipeline_ops {
 	bool (*next)(void *user, uint64_t *ret_pfn, uint32_t *ret_n);
 	/* On a worker thread, for one chunk into one slot; concurrent with other chunks. */
 	int (*work)(void *user, void *worker, void *slot, uint64_t pfn, uint32_t n);
-	/* On the calling thread, for each chunk in the order next() gave them. */
+	/*
+	 * For each chunk in the order next() gave them, never two at once
+	 * (one after another, on any worker thread).
+	 */
 	int (*consume)(void *user, void *slot, uint64_t pfn, uint32_t n);
 };
 
