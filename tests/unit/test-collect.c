@@ -3,9 +3,12 @@
 #include "dump.h"
 #include "kdump-read.h"
 #include "kdump_writer.h"
+#include "page-filter.h"
+#include "page-synth.h"
 #include "vmcore-synth.h"
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <setjmp.h>
@@ -609,6 +612,82 @@ static void test_bits(void **state)
 	assert_true(collect_bits_get(map, 7 * 64 - 10, 10, got));
 }
 
+/*
+ * With the page filter: the counting pass's verdicts, the chunks it leaves
+ * out whole (skipped by the dump pass) and the pages kept are the filter's
+ * own, whatever the threads (and so the chunk sizes) and the reading.
+ */
+static void test_filter_threads(void **state)
+{
+	struct psynth *ps = psynth_new(&(struct psynth_spec){ .kernel = PSYNTH_6_12 });
+	_cleanup_free_ char *path = NULL;
+	_cleanup_free_ uint64_t *exclude = calloc(PSYNTH_PAGES / 64, sizeof(uint64_t));
+	struct page_filter_ctx *ctx = NULL;
+	struct page_filter *f = NULL;
+	struct page_filter_counts counts = {};
+	struct dump *d = NULL;
+	const char *why = NULL;
+	char out[64];
+	static const struct {
+		unsigned threads;
+		bool map_files;
+	} runs[] = { { 1, false }, { 2, true }, { 5, false }, { 3, true } };
+
+	(void)state;
+	psynth_buddy(ps, 8, 3);
+	psynth_thp(ps, 512, 9, PSYNTH_ANON);
+	psynth_buddy(ps, 1024, 10); /* a whole chunk or more: skipped */
+	for (uint64_t p = 3 * PSYNTH_SECTION_PAGES; p < 3 * PSYNTH_SECTION_PAGES + 700; p += 3)
+		psynth_cache(ps, p, false);
+	psynth_anon(ps, 4 * PSYNTH_SECTION_PAGES + 1);
+	path = psynth_write(ps);
+	assert_non_null(path);
+
+	assert_int_equal(dump_open(path, &d), 0);
+	assert_int_equal(page_filter_new(d, 30, &f, &why), 0);
+	assert_int_equal(page_filter_ctx_new(f, d, &ctx), 0);
+	assert_int_equal(page_filter_classify(ctx, 0, PSYNTH_PAGES, exclude, &counts), 0);
+	assert_int_equal(counts.pages[PAGE_CLASS_FREE], 8 + 1024);
+	assert_int_equal(counts.pages[PAGE_CLASS_USER], 512 + 1);
+	assert_int_equal(counts.pages[PAGE_CLASS_CACHE], 234);
+
+	snprintf(out, sizeof(out), "/tmp/test-collect-filter.%d", getpid());
+	for (size_t i = 0; i < ELEMENTSOF(runs); i++) {
+		struct collect_options o = {
+			.vmcore_path = path,
+			.output_path = out,
+			.dump_level = 30,
+			.compression = COMPRESSION_ZSTD,
+			.zstd_level = 1,
+			.threads = runs[i].threads,
+			.map_files = runs[i].map_files,
+		};
+		struct collect_result res;
+		struct kd_file k;
+
+		assert_int_equal(collect_dump(&o, &res), 0);
+		assert_int_equal(res.dump_level, 30);
+		assert_int_equal(page_filter_counts_total(&res.excluded),
+				 page_filter_counts_total(&counts));
+		assert_int_equal(res.excluded.pages[PAGE_CLASS_CACHE], 234);
+		assert_int_equal(kd_open(out, &k), 0);
+		for (uint64_t p = 0; p < PSYNTH_PAGES; p++) {
+			if (p >> PSYNTH_SECTION_SHIFT == PSYNTH_HOLE_SECTION)
+				continue;
+			if (kd_is_dumped(&k, p) != !pagebit_test(exclude, (uint32_t)p))
+				fail_msg("run %zu: pfn %" PRIu64 " dumped %d", i, p,
+					 kd_is_dumped(&k, p));
+		}
+		kd_close(&k);
+	}
+	unlink(out);
+	unlink(path);
+	page_filter_ctx_free(ctx);
+	page_filter_free(f);
+	dump_free(d);
+	psynth_free(ps);
+}
+
 static void test_no_memory(void **state)
 {
 	struct fixture *f = *state;
@@ -628,6 +707,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bits),
+		cmocka_unit_test(test_filter_threads),
 		cmocka_unit_test_setup_teardown(test_level1_zstd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_level0_none, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_level_fallback, setup, teardown),
