@@ -285,11 +285,50 @@ static int fake_finit_module(int fd, const char *params, int flags)
 	return w < 0 ? w : r;
 }
 
+/*
+ * As the kernel's crash_shrink_memory(): ENOENT while a crash kernel is
+ * loaded, EINVAL for growth, nothing for the same size; else the new size.
+ */
+static int fake_crash_size_write(uint64_t bytes)
+{
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -1;
+	uint64_t old = 0, loaded = 0;
+	char res[64], buf[32];
+	int r, w, n;
+
+	r = root_read_u64(fixture_root, "/sys/kernel/kexec_crash_size", 10, &old);
+	if (r >= 0 &&
+	    root_read_u64(fixture_root, "/sys/kernel/kexec_crash_loaded", 10, &loaded) >= 0 &&
+	    loaded)
+		r = -ENOENT;
+	else if (r >= 0 && bytes > old)
+		r = -EINVAL;
+	w = append_log("kexec_crash_size write %" PRIu64 " (was %" PRIu64 ") -> %s\n", bytes, old,
+		       result_name(r < 0 ? r : 0, res, sizeof(res)));
+	if (w < 0)
+		return w;
+	if (r < 0 || bytes == old)
+		return r < 0 ? r : 0;
+	r = root_path(fixture_root, "/sys/kernel/kexec_crash_size", &path);
+	if (r < 0)
+		return r;
+	r = check_not_host_fs(path);
+	if (r < 0)
+		return r;
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return negative_errno();
+	n = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", bytes);
+	return write_full_fd(fd, buf, (size_t)n);
+}
+
 static const struct kexec_syscall_ops fake_ops = {
 	.kexec_file_load = fake_kexec_file_load,
 	.kexec_load = fake_kexec_load,
 	.reboot = fake_reboot,
 	.finit_module = fake_finit_module,
+	.crash_size_write = fake_crash_size_write,
 };
 
 int kexec_fixture_install(const char *root)

@@ -9,7 +9,9 @@
  * ROOT/sys/kernel/kexec_crash_loaded (or kexec_loaded) the way the kernel
  * would, so that status reads back what a load did: 1 after a load, 0
  * after an unload or a load that failed after the old image was freed
- * (any error but EPERM and EBUSY).
+ * (any error but EPERM and EBUSY). A write of kexec_crash_size changes
+ * ROOT/sys/kernel/kexec_crash_size as the kernel would (ENOENT while a crash
+ * kernel is loaded, EINVAL for growth) and is logged; it ignores kexec_errno.
  *
  * The rule the programs follow: a --root other than "/" is a fixture tree,
  * so the fakes go in whenever one is given; CRASHCAP_FAKE_SYSCALLS=1 forces

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "kexec_syscall.h"
 
+#include <fcntl.h>
+#include <inttypes.h>
 #include <sys/reboot.h>
 #include <sys/syscall.h>
 
@@ -37,11 +39,28 @@ static int real_finit_module(int fd, const char *params, int flags)
 	return 0;
 }
 
+static int real_crash_size_write(uint64_t bytes)
+{
+	_cleanup_close_ int fd = open("/sys/kernel/kexec_crash_size", O_WRONLY | O_CLOEXEC);
+	char buf[32];
+	int n;
+
+	if (fd < 0)
+		return negative_errno();
+	n = snprintf(buf, sizeof(buf), "%" PRIu64, bytes);
+	/* The kernel's answer (ENOENT, EINVAL, EBUSY) comes back from this one write. */
+	errno = 0;
+	if (write(fd, buf, (size_t)n) != n)
+		return errno ? negative_errno() : -EIO;
+	return 0;
+}
+
 static const struct kexec_syscall_ops real_ops = {
 	.kexec_file_load = real_kexec_file_load,
 	.kexec_load = real_kexec_load,
 	.reboot = real_reboot,
 	.finit_module = real_finit_module,
+	.crash_size_write = real_crash_size_write,
 };
 
 static const struct kexec_syscall_ops *ops = &real_ops;
@@ -74,4 +93,9 @@ int sys_reboot(int cmd)
 int sys_finit_module(int fd, const char *params, int flags)
 {
 	return ops->finit_module ? ops->finit_module(fd, params, flags) : -ENOSYS;
+}
+
+int sys_crash_size_write(uint64_t bytes)
+{
+	return ops->crash_size_write ? ops->crash_size_write(bytes) : -EOPNOTSUPP;
 }

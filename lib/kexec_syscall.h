@@ -20,6 +20,8 @@ struct kexec_syscall_ops {
 			  const struct kexec_segment *segments, unsigned long flags);
 	int (*reboot)(int cmd); /* RB_AUTOBOOT, RB_POWER_OFF, RB_HALT_SYSTEM */
 	int (*finit_module)(int fd, const char *params, int flags);
+	/* Writes /sys/kernel/kexec_crash_size: shrinks the crash reservation (never grows it). */
+	int (*crash_size_write)(uint64_t bytes);
 };
 
 /* Replaces the syscalls; returns the previous table. NULL restores the real ones. */
@@ -30,3 +32,5 @@ int sys_kexec_load(unsigned long entry, unsigned long nr_segments,
 		   const struct kexec_segment *segments, unsigned long flags);
 int sys_reboot(int cmd);
 int sys_finit_module(int fd, const char *params, int flags);
+/* -EOPNOTSUPP when the installed table has no such call (a test's own fakes). */
+int sys_crash_size_write(uint64_t bytes);

@@ -210,6 +210,55 @@ static int initrd_parts(struct budget *b, const char *path, uint64_t size, bool 
 }
 
 /* The crash kernel and initramfs: those loaded now, else those a load would use. */
+static int kernel_part(struct budget *b, const char *kernel, struct kernel_probe *bz,
+		       struct load_error *err)
+{
+	struct budget_part *p;
+	int r;
+
+	r = probe_kernel(kernel, bz, &b->kernel_file_size);
+	if (r < 0)
+		return load_error_set(err, r,
+				      "cannot read the crash kernel %s: %s: set kernel= in "
+				      "crashcap.conf",
+				      kernel, strerror(-r));
+	p = set_part(b, BUDGET_KERNEL, "crash kernel",
+		     ALIGN_UP(MAX((uint64_t)bz->init_size, b->kernel_file_size), PAGE_4K),
+		     BUDGET_SOURCE_FILE);
+	snprintf(p->source_text, sizeof(p->source_text), "%s", kernel);
+	snprintf(p->why, sizeof(p->why), "init_size, what it needs to boot (the file is %.1f MiB)",
+		 b->kernel_file_size / (double)MIB);
+	b->kernel = strdup(kernel);
+	return b->kernel ? 0 : -ENOMEM;
+}
+
+static uint64_t regular_size(const char *path)
+{
+	struct stat st;
+
+	return path && stat(path, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+}
+
+/* The image about to be loaded. */
+static int given_parts(struct budget *b, const char *kernel, const char *initrd,
+		       struct load_error *err)
+{
+	struct kernel_probe bz = {};
+	struct budget_part *p;
+	int r;
+
+	r = kernel_part(b, kernel, &bz, err);
+	if (r < 0)
+		return r;
+	if (initrd)
+		return initrd_parts(b, initrd, regular_size(initrd), false);
+	p = set_part(b, BUDGET_INITRD, "initramfs", 0, BUDGET_SOURCE_FILE);
+	snprintf(p->why, sizeof(p->why), "none is loaded");
+	p = set_part(b, BUDGET_INITRD_UNPACKED, "unpacked", 0, BUDGET_SOURCE_FILE);
+	snprintf(p->why, sizeof(p->why), "none is loaded");
+	return 0;
+}
+
 static int image_parts(const char *root, const struct settings *s, struct budget *b,
 		       struct load_error *err)
 {
@@ -218,7 +267,6 @@ static int image_parts(const char *root, const struct settings *s, struct budget
 	struct kernel_probe bz = {};
 	struct budget_part *p;
 	const char *release;
-	struct stat st;
 	int r;
 
 	if (loaded_state_read(root, &img) >= 0 && !img.reboot && img.kernel_init_size) {
@@ -244,19 +292,9 @@ static int image_parts(const char *root, const struct settings *s, struct budget
 	r = root_path(root, s->kernel ? s->kernel : rel, &kernel);
 	if (r < 0)
 		return r;
-	r = probe_kernel(kernel, &bz, &b->kernel_file_size);
+	r = kernel_part(b, kernel, &bz, err);
 	if (r < 0)
-		return load_error_set(err, r,
-				      "cannot read the crash kernel %s: %s: set kernel= in "
-				      "crashcap.conf",
-				      kernel, strerror(-r));
-	p = set_part(b, BUDGET_KERNEL, "crash kernel",
-		     ALIGN_UP(MAX((uint64_t)bz.init_size, b->kernel_file_size), PAGE_4K),
-		     BUDGET_SOURCE_FILE);
-	snprintf(p->source_text, sizeof(p->source_text), "%s", kernel);
-	snprintf(p->why, sizeof(p->why), "init_size, what it needs to boot (the file is %.1f MiB)",
-		 b->kernel_file_size / (double)MIB);
-	b->kernel = TAKE_PTR(kernel);
+		return r;
 	release = bz.release[0] ? bz.release : running;
 	free(rel);
 	rel = NULL;
@@ -268,9 +306,7 @@ static int image_parts(const char *root, const struct settings *s, struct budget
 		r = -ENOMEM;
 	if (r < 0)
 		return r;
-	return initrd_parts(
-		b, initrd, stat(initrd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0,
-		false);
+	return initrd_parts(b, initrd, regular_size(initrd), false);
 }
 
 /* Highest RAM address + 1 (the collector keeps bitmaps up to it), and RAM in all. */
@@ -369,8 +405,8 @@ static int collector_part(const char *root, const struct settings *s, struct bud
 	return 0;
 }
 
-int budget_compute(const char *root, const struct settings *settings, struct budget *ret,
-		   struct load_error *err)
+static int compute(const char *root, const struct settings *settings, const char *kernel,
+		   const char *initrd, struct budget *ret, struct load_error *err)
 {
 	_cleanup_(budget_done) struct budget b = {};
 	struct settings defaults;
@@ -391,7 +427,7 @@ int budget_compute(const char *root, const struct settings *settings, struct bud
 		b.ram_end += s->max_memory - b.ram;
 		b.ram_end_from_setting = true;
 	}
-	r = image_parts(root, s, &b, err);
+	r = kernel ? given_parts(&b, kernel, initrd, err) : image_parts(root, s, &b, err);
 	if (r >= 0)
 		r = collector_part(root, s, &b);
 	if (!settings)
@@ -415,4 +451,18 @@ int budget_compute(const char *root, const struct settings *settings, struct bud
 	*ret = b;
 	b = (struct budget){};
 	return 0;
+}
+
+int budget_compute(const char *root, const struct settings *s, struct budget *ret,
+		   struct load_error *err)
+{
+	return compute(root, s, NULL, NULL, ret, err);
+}
+
+int budget_compute_image(const char *root, const struct settings *s, const char *kernel,
+			 const char *initrd, struct budget *ret, struct load_error *err)
+{
+	if (!kernel)
+		return -EINVAL;
+	return compute(root, s, kernel, initrd, ret, err);
 }

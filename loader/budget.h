@@ -65,3 +65,9 @@ const char *budget_source_to_string(enum budget_source s);
  */
 int budget_compute(const char *root, const struct settings *s, struct budget *ret,
 		   struct load_error *err);
+/*
+ * The same for the kernel and initramfs a load is about to use (paths as
+ * opened, root included; initrd NULL: none), not those loaded now.
+ */
+int budget_compute_image(const char *root, const struct settings *s, const char *kernel,
+			 const char *initrd, struct budget *ret, struct load_error *err);

@@ -4,6 +4,7 @@
  * loader/loadseg.h), auto's fallback, and what the kernel's errors mean.
  */
 #include "loadfile.h"
+#include "reserve-shrink.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -503,6 +504,9 @@ int loadfile_load(const struct load_request *req, struct crash_image *ret, struc
 	if (!s)
 		s = &defaults;
 	r = prepare(req, s, &img, &bz, err);
+	/* Before the syscall: the kernel shrinks the reservation only while nothing is loaded. */
+	if (r >= 0 && !img.reboot)
+		(void)reserve_shrink(req->root, s, img.kernel, img.initrd);
 	if (r >= 0 && s->load_method == LOAD_METHOD_FILE) {
 		r = set_method(&img, "file");
 		if (r >= 0 && bz.file_refusal)
