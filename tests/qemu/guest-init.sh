@@ -20,6 +20,7 @@ give_up() { # the guest must end, never hang: isa-debug-exit ends QEMU
 
 say "first kernel up"
 say "reservation $(cat /sys/kernel/kexec_crash_size) bytes"
+say "memtotal before load $(sed -n 's/^MemTotal: *//p' /proc/meminfo)"
 grep "Crash kernel" /proc/iomem | sed 's/^ */CRASHCAP-TEST: crash range /'
 crashcapctl load --kernel /vmlinuz --initrd /initrd-crash ${CRASH_APPEND:+--append "$CRASH_APPEND"} $LOAD_ARGS
 rc=$?
