@@ -4,13 +4,14 @@
  * seq only once chunk seq - n_slots has been consumed. One lock guards the
  * counters; the work itself runs unlocked.
  *
- * There is no consumer thread: a worker that finds the oldest chunk ready
- * and nobody consuming consumes it, and every ready chunk after it, then
- * goes back to work. A thread of its own would be one more runnable thread
- * than CPUs (-j N is N busy threads, not N + 1), and each chunk would cost
- * it a wake-up: on a loaded 2-CPU machine the workers spent a quarter of
- * their time waiting for it to be scheduled. The calling thread only
- * waits, and watches the cancel flag.
+ * The calling thread consumes, so that writing (which may block on the
+ * disk) overlaps the work of every worker. But a worker that finds every
+ * slot taken and the oldest chunk ready, with nobody consuming, consumes
+ * it (and the ready ones after it) itself rather than wait: on a loaded
+ * machine the calling thread, woken once per chunk, was often not
+ * scheduled, and the workers sat waiting for it (on the 2-CPU VM at load
+ * 6, 0.8 s of a 3.2 CPU-second dump). Chunks are consumed one at a time,
+ * whoever does it.
  */
 #include "pipeline.h"
 #include "log.h"
@@ -31,12 +32,13 @@ struct pipeline {
 	const struct pipeline_params *p;
 	pthread_mutex_t lock;
 	pthread_cond_t slot_free; /* workers wait for a slot */
-	pthread_cond_t done; /* the calling thread waits for the end */
+	pthread_cond_t chunk_ready; /* the calling thread waits for the oldest chunk, or the end */
 	uint64_t taken; /* chunks handed to workers */
 	uint64_t consumed;
 	bool consuming; /* a worker is consuming: chunks are consumed one at a time */
-	/* A wake-up costs a futex call: only a waiting worker is signalled. */
+	/* A wake-up costs a futex call: only a waiting thread is signalled. */
 	unsigned workers_waiting;
+	bool consumer_waiting;
 	bool exhausted; /* next() said there is no more */
 	bool stop;
 	int error;
@@ -65,7 +67,14 @@ static void pipeline_fail(struct pipeline *pl, int r)
 		pl->error = r;
 	pl->stop = true;
 	pthread_cond_broadcast(&pl->slot_free);
-	pthread_cond_signal(&pl->done);
+	pthread_cond_signal(&pl->chunk_ready);
+}
+
+/* With the lock held. */
+static bool oldest_ready(const struct pipeline *pl)
+{
+	return !pl->consuming && pl->consumed < pl->taken &&
+	       pl->info[pl->consumed % pl->p->n_slots].ready;
 }
 
 /*
@@ -106,7 +115,7 @@ static void consume_ready(struct pipeline *pl)
 	}
 	pl->consuming = false;
 	if (finished(pl))
-		pthread_cond_signal(&pl->done);
+		pthread_cond_signal(&pl->chunk_ready);
 }
 
 static void *worker_main(void *arg)
@@ -130,6 +139,10 @@ static void *worker_main(void *arg)
 			break;
 		}
 		if (pl->taken >= pl->consumed + p->n_slots) {
+			if (oldest_ready(pl)) {
+				consume_ready(pl);
+				continue;
+			}
 			pl->workers_waiting++;
 			pthread_cond_wait(&pl->slot_free, &pl->lock);
 			pl->workers_waiting--;
@@ -138,7 +151,7 @@ static void *worker_main(void *arg)
 		if (!p->ops->next(p->user, &pfn, &n)) {
 			pl->exhausted = true;
 			if (finished(pl))
-				pthread_cond_signal(&pl->done);
+				pthread_cond_signal(&pl->chunk_ready);
 			break;
 		}
 		slot = pl->taken % p->n_slots;
@@ -155,7 +168,8 @@ static void *worker_main(void *arg)
 			break;
 		}
 		si->ready = true;
-		consume_ready(pl);
+		if (pl->consumer_waiting && oldest_ready(pl))
+			pthread_cond_signal(&pl->chunk_ready);
 	}
 	pthread_mutex_unlock(&pl->lock);
 	return NULL;
@@ -171,8 +185,8 @@ static void deadline_from_now(struct timespec *ts)
 	}
 }
 
-/* The calling thread: waits for the end, and stops the loop when cancelled. */
-static void wait_done(struct pipeline *pl)
+/* The calling thread: consumes until the end, and stops the loop when cancelled. */
+static void consume_all(struct pipeline *pl)
 {
 	pthread_mutex_lock(&pl->lock);
 	while (!finished(pl)) {
@@ -182,8 +196,14 @@ static void wait_done(struct pipeline *pl)
 			pipeline_fail(pl, -EINTR);
 			break;
 		}
+		if (oldest_ready(pl)) {
+			consume_ready(pl);
+			continue;
+		}
 		deadline_from_now(&ts);
-		pthread_cond_timedwait(&pl->done, &pl->lock, &ts);
+		pl->consumer_waiting = true;
+		pthread_cond_timedwait(&pl->chunk_ready, &pl->lock, &ts);
+		pl->consumer_waiting = false;
 	}
 	pthread_mutex_unlock(&pl->lock);
 }
@@ -207,7 +227,7 @@ int pipeline_run(const struct pipeline_params *p)
 	pl.info = info;
 	pthread_mutex_init(&pl.lock, NULL);
 	pthread_cond_init(&pl.slot_free, NULL);
-	pthread_cond_init(&pl.done, NULL);
+	pthread_cond_init(&pl.chunk_ready, NULL);
 
 	for (; started < p->n_workers; started++) {
 		args[started] = (struct worker_arg){ .pl = &pl, .state = p->workers[started] };
@@ -221,7 +241,7 @@ int pipeline_run(const struct pipeline_params *p)
 		pl.error = -EAGAIN;
 		pl.stop = true;
 	} else
-		wait_done(&pl);
+		consume_all(&pl);
 
 	/* The workers end once the loop is stopped or exhausted; wake any still waiting. */
 	pthread_mutex_lock(&pl.lock);
@@ -231,7 +251,7 @@ int pipeline_run(const struct pipeline_params *p)
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(tids[i], NULL);
 
-	pthread_cond_destroy(&pl.done);
+	pthread_cond_destroy(&pl.chunk_ready);
 	pthread_cond_destroy(&pl.slot_free);
 	pthread_mutex_destroy(&pl.lock);
 	return pl.error;

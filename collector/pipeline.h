@@ -2,8 +2,8 @@
 /*
  * An ordered parallel loop over chunks of pfns: worker threads process
  * chunks as they come (read, classify, compress), and the results are
- * consumed strictly in chunk order (written), one at a time, by whichever
- * worker finds the oldest one ready. Memory stays
+ * consumed strictly in chunk order (written), one at a time, by the calling
+ * thread, or by a worker that would otherwise wait for it. Memory stays
  * bounded: a chunk is handed out only when one of n_slots result slots is
  * free, and a slot is freed when its chunk has been consumed.
  */
@@ -22,8 +22,8 @@ struct pipeline_ops {
 	/* On a worker thread, for one chunk into one slot; concurrent with other chunks. */
 	int (*work)(void *user, void *worker, void *slot, uint64_t pfn, uint32_t n);
 	/*
-	 * For each chunk in the order next() gave them, never two at once
-	 * (one after another, on any worker thread).
+	 * For each chunk in the order next() gave them, never two at once:
+	 * on the calling thread, or on a worker thread.
 	 */
 	int (*consume)(void *user, void *slot, uint64_t pfn, uint32_t n);
 };
