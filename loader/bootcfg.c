@@ -372,6 +372,12 @@ static int plan_grub(const char *root, const char *value, struct bootcfg_plan *p
 		if (!value)
 			add_note(p, "%s sets crashkernel=%s (not crashcap's: left as it is)",
 				 f->path, tok);
+		else if (source && streq(source, f->path) && strstr(value, ",high"))
+			add_note(
+				p,
+				"%s sets crashkernel=%s: a plain crashkernel= wins over crashcap's "
+				",high one at boot; remove it there for crashcap's to apply",
+				f->path, tok);
 		else if (source && streq(source, f->path))
 			add_note(p,
 				 "%s sets crashkernel=%s and comes after crashcap's on the kernel "
@@ -565,14 +571,30 @@ static int plan_kernel_install(const char *root, const char *value, struct bootc
 	if (r < 0)
 		return r;
 
-	/* Other tools' crashkernel= tokens: ours (when set) is last and wins. */
+	/*
+	 * Other tools' crashkernel= tokens: ours (when set) is last and wins,
+	 * except that any plain one wins over a ",high" one.
+	 */
 	for (const char *s = base ? strstr(base, "crashkernel=") : NULL; s;
 	     s = strstr(s + 1, "crashkernel=")) {
 		size_t n = strcspn(s, " \t\n\r");
+		bool plain =
+			!memchr(s, ',', n) || n < 5 ||
+			(memcmp(s + n - 5, ",high", 5) != 0 && memcmp(s + n - 4, ",low", 4) != 0 &&
+			 memcmp(s + n - 4, ",cma", 4) != 0);
 
 		if ((s != base && !strchr(" \t\n\r", s[-1])) || s == at)
 			continue;
-		if (value)
+		if (value && plain && strstr(value, ",high")) {
+			add_note(p,
+				 "%s also has %.*s, not written by crashcap: a plain crashkernel= "
+				 "wins over crashcap's ,high one at boot; remove it there for "
+				 "crashcap's to apply",
+				 BOOTCFG_KERNEL_CMDLINE, (int)n, s);
+			if (!p->overridden_by &&
+			    !(p->overridden_by = strdup(BOOTCFG_KERNEL_CMDLINE)))
+				return -ENOMEM;
+		} else if (value)
 			add_note(
 				p,
 				"%s also has %.*s, not written by crashcap: crashcap's comes later "

@@ -217,6 +217,10 @@ run --root "$l" reserve 192M --dry-run
 check "GRUB_CMDLINE_LINUX: warns, crashcap's wins except in recovery entries" "$err" \
 	"crashcapctl: warning: /etc/default/grub also sets crashkernel=128M: crashcap's comes later on the kernel command line and wins (the kernel takes the last one); recovery entries (GRUB_CMDLINE_LINUX only) still get the other"
 
+run --root "$l" reserve 256M,high --dry-run
+check "GRUB_CMDLINE_LINUX: its plain crashkernel= beats crashcap's ,high" "$err" \
+	"crashcapctl: warning: /etc/default/grub sets crashkernel=128M: a plain crashkernel= wins over crashcap's ,high one at boot; remove it there for crashcap's to apply"
+
 # --- kernel-install -------------------------------------------------------------
 ki=$(fresh kernel-install)
 orig=$(cat "$ki/etc/kernel/cmdline")
@@ -273,6 +277,9 @@ check "kernel-install: a foreign token is warned about, left alone" "$err" \
 	"crashcapctl: warning: /etc/kernel/cmdline also has crashkernel=256M, not written by crashcap: crashcap's comes later on the line and wins (the kernel takes the last one)"
 check "kernel-install: the rest of the line is byte-exact (no newline added)" \
 	"$(od -c "$kf/etc/kernel/cmdline")" "$(printf 'root=/dev/vda1  crashkernel=256M  quiet crashkernel=192M' | od -c)"
+run --root "$kf" reserve 512M,high --dry-run
+check "kernel-install: a foreign plain crashkernel= beats crashcap's ,high" "$err" \
+	"crashcapctl: warning: /etc/kernel/cmdline also has crashkernel=256M, not written by crashcap: a plain crashkernel= wins over crashcap's ,high one at boot; remove it there for crashcap's to apply"
 run --root "$kf" unreserve
 cmp -s "$kf/etc/kernel/cmdline" "$fixtures/kernel-install-foreign/etc/kernel/cmdline" &&
 	ok "kernel-install: unreserve removes only crashcap's token" ||
