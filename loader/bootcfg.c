@@ -14,7 +14,7 @@
  *  - kernel-install takes /etc/kernel/cmdline as it is: crashcap's token
  *    goes at the end.
  */
-#include "bootcfg.h"
+#include "bootcfg-internal.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -23,7 +23,6 @@
 
 #include "crashkernel-arg.h"
 #include "errmsg.h"
-#include "jsonflat.h"
 #include "log.h"
 #include "rootfs.h"
 
@@ -71,8 +70,7 @@ const char *bootcfg_kind_to_string(enum bootcfg_kind k)
 	}
 }
 
-static void add_note(struct bootcfg_plan *p, const char *fmt, ...) _printf_(2, 3);
-static void add_note(struct bootcfg_plan *p, const char *fmt, ...)
+void bootcfg_add_note(struct bootcfg_plan *p, const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
@@ -86,7 +84,7 @@ static void add_note(struct bootcfg_plan *p, const char *fmt, ...)
 }
 
 /* The file's text, or NULL when it does not exist. */
-static int read_opt(const char *root, const char *path, char **ret)
+int bootcfg_read_opt(const char *root, const char *path, char **ret)
 {
 	char *data = NULL;
 	int r;
@@ -102,7 +100,7 @@ static int read_opt(const char *root, const char *path, char **ret)
 	return 0;
 }
 
-static int add_change(struct bootcfg_plan *p, const char *path, char *old_text, char *new_text)
+int bootcfg_add_change(struct bootcfg_plan *p, const char *path, char *old_text, char *new_text)
 {
 	struct bootcfg_change *c;
 
@@ -144,7 +142,7 @@ int bootcfg_detect(const char *root, enum bootcfg_kind *ret)
 }
 
 /* The crashkernel= that decides on a command line (plain, else ,high), "" when none. */
-static void deciding_token(const char *cmdline, char *buf, size_t len)
+void bootcfg_deciding_token(const char *cmdline, char *buf, size_t len)
 {
 	const char *v;
 	size_t n = 0;
@@ -201,7 +199,7 @@ static int grub_files_read(const char *root, bool replace, const char *dropin_te
 	if (!ret->f[0].path)
 		return -ENOMEM;
 	ret->n = 1;
-	r = read_opt(root, BOOTCFG_GRUB_DEFAULT, &ret->f[0].text);
+	r = bootcfg_read_opt(root, BOOTCFG_GRUB_DEFAULT, &ret->f[0].text);
 	if (r < 0)
 		return r;
 
@@ -228,7 +226,7 @@ static int grub_files_read(const char *root, bool replace, const char *dropin_te
 			if (dropin_text && !(f->text = strdup(dropin_text)))
 				r = -ENOMEM;
 		} else
-			r = read_opt(root, path, &f->text);
+			r = bootcfg_read_opt(root, path, &f->text);
 		if (r >= 0 && f->text) {
 			f->path = TAKE_PTR(path);
 			ret->n++;
@@ -277,7 +275,7 @@ static int grub_evaluate(const struct grub_files *files, char **ret_cmdline,
 		r = grub_cmdline_join(&g, &line);
 		if (r < 0)
 			return r;
-		deciding_token(line, after, sizeof(after));
+		bootcfg_deciding_token(line, after, sizeof(after));
 		if (!streq(before, after))
 			source = after[0] ? files->f[i].path : NULL;
 		memcpy(before, after, sizeof(before));
@@ -303,8 +301,8 @@ static int grub_file_token(const struct grub_file *f, char *buf, size_t len, boo
 	r = grub_cmdline_join(&g, &line);
 	if (r < 0)
 		return r;
-	deciding_token(line, buf, len);
-	deciding_token(g.linux_default, in_default, sizeof(in_default));
+	bootcfg_deciding_token(line, buf, len);
+	bootcfg_deciding_token(g.linux_default, in_default, sizeof(in_default));
 	*ret_in_linux = buf[0] && !in_default[0];
 	return 0;
 }
@@ -331,7 +329,7 @@ static int plan_grub(const char *root, const char *value, struct bootcfg_plan *p
 	char tok[128];
 	int r;
 
-	r = read_opt(root, BOOTCFG_GRUB_DROPIN, &old);
+	r = bootcfg_read_opt(root, BOOTCFG_GRUB_DROPIN, &old);
 	if (r < 0)
 		return errmsg_set(error, r, "cannot read %s: %s", BOOTCFG_GRUB_DROPIN,
 				  strerror(-r));
@@ -370,22 +368,24 @@ static int plan_grub(const char *root, const char *value, struct bootcfg_plan *p
 		if (r < 0 || !tok[0])
 			continue;
 		if (!value)
-			add_note(p, "%s sets crashkernel=%s (not crashcap's: left as it is)",
-				 f->path, tok);
+			bootcfg_add_note(p,
+					 "%s sets crashkernel=%s (not crashcap's: left as it is)",
+					 f->path, tok);
 		else if (source && streq(source, f->path) && strstr(value, ",high"))
-			add_note(
+			bootcfg_add_note(
 				p,
 				"%s sets crashkernel=%s: a plain crashkernel= wins over crashcap's "
 				",high one at boot; remove it there for crashcap's to apply",
 				f->path, tok);
 		else if (source && streq(source, f->path))
-			add_note(p,
-				 "%s sets crashkernel=%s and comes after crashcap's on the kernel "
-				 "command line: the kernel takes the last one, so %s wins at boot; "
-				 "remove it there for crashcap's to apply",
-				 f->path, tok, tok);
+			bootcfg_add_note(
+				p,
+				"%s sets crashkernel=%s and comes after crashcap's on the kernel "
+				"command line: the kernel takes the last one, so %s wins at boot; "
+				"remove it there for crashcap's to apply",
+				f->path, tok, tok);
 		else
-			add_note(
+			bootcfg_add_note(
 				p,
 				"%s also sets crashkernel=%s: crashcap's comes later on the kernel "
 				"command line and wins (the kernel takes the last one)%s",
@@ -401,219 +401,7 @@ static int plan_grub(const char *root, const char *value, struct bootcfg_plan *p
 	if (r < 0)
 		return r;
 	p->update_grub = !(old && new &&streq(old, new)) && (old || new);
-	return add_change(p, BOOTCFG_GRUB_DROPIN, TAKE_PTR(old), TAKE_PTR(new));
-}
-
-/* --- kernel-install ----------------------------------------------------------- */
-
-/* crashcap's value in /etc/kernel/cmdline, from the state file; NULL: none. */
-static int state_value(const char *root, char **ret_text, char **ret_value)
-{
-	_cleanup_(jsonflat_done) struct jsonflat j = {};
-	_cleanup_free_ char *text = NULL;
-	const char *file, *v;
-	int r;
-
-	*ret_value = NULL;
-	r = read_opt(root, BOOTCFG_STATE, &text);
-	if (r < 0 || !text) {
-		*ret_text = NULL;
-		return r;
-	}
-	if (jsonflat_parse(text, &j) >= 0) {
-		file = jsonflat_string(&j, "file");
-		v = jsonflat_string(&j, "crashkernel");
-		if (file && v && streq(file, BOOTCFG_KERNEL_CMDLINE) && !(*ret_value = strdup(v)))
-			return -ENOMEM;
-	}
-	*ret_text = TAKE_PTR(text);
-	return 0;
-}
-
-/* The last "crashkernel=VALUE" token of text: its start and length, or NULL. */
-static const char *find_token(const char *text, const char *value, size_t *ret_len)
-{
-	_cleanup_free_ char *tok = NULL;
-	const char *p = text, *found = NULL;
-
-	if (!text || !value || asprintf(&tok, "crashkernel=%s", value) < 0)
-		return NULL;
-	while (*p) {
-		size_t n;
-
-		p += strspn(p, " \t\n\r");
-		n = strcspn(p, " \t\n\r");
-		if (n == strlen(tok) && memcmp(p, tok, n) == 0)
-			found = p;
-		p += n;
-	}
-	*ret_len = strlen(tok);
-	return found;
-}
-
-/* text without [at, at+len) and one space next to it. */
-static char *cut_token(const char *text, const char *at, size_t len)
-{
-	size_t start = at - text, end = start + len;
-	char *s;
-
-	if (start > 0 && (text[start - 1] == ' ' || text[start - 1] == '\t'))
-		start--;
-	else if (text[end] == ' ' || text[end] == '\t')
-		end++;
-	if (asprintf(&s, "%.*s%s", (int)start, text, text + end) < 0)
-		return NULL;
-	return s;
-}
-
-/* text with " crashkernel=VALUE" after its last word (the trailing white space kept). */
-static char *append_token(const char *text, const char *value)
-{
-	size_t end = strlen(text);
-	char *s;
-
-	while (end > 0 && strchr(" \t\n\r", text[end - 1]))
-		end--;
-	if (asprintf(&s, "%.*s%scrashkernel=%s%s", (int)end, text, end ? " " : "", value,
-		     text + end) < 0)
-		return NULL;
-	return s;
-}
-
-/* Without /etc/kernel/cmdline, kernel-install uses the running kernel's line. */
-static int seed_cmdline(const char *root, char **ret)
-{
-	_cleanup_free_ char *line = NULL;
-	FILE *out;
-	char *buf = NULL, *p, *save = NULL;
-	size_t size = 0;
-	bool first = true;
-	int r;
-
-	r = root_read_line(root, "/proc/cmdline", &line);
-	if (r < 0)
-		return r;
-	out = open_memstream(&buf, &size);
-	if (!out)
-		return -ENOMEM;
-	for (p = strtok_r(line, " \t", &save); p; p = strtok_r(NULL, " \t", &save)) {
-		/* Boot loader additions, not kernel options. */
-		if (startswith(p, "BOOT_IMAGE=") || startswith(p, "initrd="))
-			continue;
-		fprintf(out, "%s%s", first ? "" : " ", p);
-		first = false;
-	}
-	fputc('\n', out);
-	if (fclose(out) != 0) {
-		free(buf);
-		return -ENOMEM;
-	}
-	*ret = buf;
-	return 0;
-}
-
-static int plan_kernel_install(const char *root, const char *value, struct bootcfg_plan *p,
-			       char **error)
-{
-	_cleanup_free_ char *old = NULL, *base = NULL, *new = NULL, *state_old = NULL,
-			    *state_new = NULL, *ours = NULL;
-	const char *at = NULL, *last;
-	size_t len = 0, last_len = 0;
-	int r;
-
-	r = read_opt(root, BOOTCFG_KERNEL_CMDLINE, &old);
-	if (r < 0)
-		return errmsg_set(error, r, "cannot read %s: %s", BOOTCFG_KERNEL_CMDLINE,
-				  strerror(-r));
-	r = state_value(root, &state_old, &ours);
-	if (r < 0)
-		return errmsg_set(error, r, "cannot read %s: %s", BOOTCFG_STATE, strerror(-r));
-	if (!old && value) {
-		r = seed_cmdline(root, &base);
-		if (r < 0)
-			return errmsg_set(
-				error, r,
-				"%s is missing and /proc/cmdline cannot be read: write the "
-				"kernel's options to %s first",
-				BOOTCFG_KERNEL_CMDLINE, BOOTCFG_KERNEL_CMDLINE);
-	} else if (old && !(base = strdup(old)))
-		return -ENOMEM;
-
-	if (ours) {
-		at = find_token(base, ours, &len);
-		if (at && !(p->previous = strdup(ours)))
-			return -ENOMEM;
-		if (!at)
-			add_note(p,
-				 "the crashkernel=%s crashcap wrote is no longer in %s: someone "
-				 "changed it; it is left alone",
-				 ours, BOOTCFG_KERNEL_CMDLINE);
-	}
-	last = crashkernel_cmdline_find(base, CRASHKERNEL_PLAIN, &last_len);
-	if (value && at && last == at + strlen("crashkernel="))
-		/* Ours, and still the last: its value changes in place. */
-		r = asprintf(&new, "%.*scrashkernel=%s%s", (int)(at - base), base, value,
-			     at + len) < 0 ?
-			    -ENOMEM :
-			    0;
-	else if (value) {
-		_cleanup_free_ char *cut = at ? cut_token(base, at, len) : NULL;
-
-		if (at && !cut)
-			return -ENOMEM;
-		new = append_token(cut ? cut : base, value);
-		r = new ? 0 : -ENOMEM;
-	} else if (at) {
-		new = cut_token(base, at, len);
-		r = new ? 0 : -ENOMEM;
-	} else if (base && !(new = strdup(base)))
-		r = -ENOMEM;
-	if (r < 0)
-		return r;
-
-	/*
-	 * Other tools' crashkernel= tokens: ours (when set) is last and wins,
-	 * except that any plain one wins over a ",high" one.
-	 */
-	for (const char *s = base ? strstr(base, "crashkernel=") : NULL; s;
-	     s = strstr(s + 1, "crashkernel=")) {
-		size_t n = strcspn(s, " \t\n\r");
-		bool plain =
-			!memchr(s, ',', n) || n < 5 ||
-			(memcmp(s + n - 5, ",high", 5) != 0 && memcmp(s + n - 4, ",low", 4) != 0 &&
-			 memcmp(s + n - 4, ",cma", 4) != 0);
-
-		if ((s != base && !strchr(" \t\n\r", s[-1])) || s == at)
-			continue;
-		if (value && plain && strstr(value, ",high")) {
-			add_note(p,
-				 "%s also has %.*s, not written by crashcap: a plain crashkernel= "
-				 "wins over crashcap's ,high one at boot; remove it there for "
-				 "crashcap's to apply",
-				 BOOTCFG_KERNEL_CMDLINE, (int)n, s);
-			if (!p->overridden_by &&
-			    !(p->overridden_by = strdup(BOOTCFG_KERNEL_CMDLINE)))
-				return -ENOMEM;
-		} else if (value)
-			add_note(
-				p,
-				"%s also has %.*s, not written by crashcap: crashcap's comes later "
-				"on the line and wins (the kernel takes the last one)",
-				BOOTCFG_KERNEL_CMDLINE, (int)n, s);
-		else
-			add_note(p, "%s has %.*s (not crashcap's: left as it is)",
-				 BOOTCFG_KERNEL_CMDLINE, (int)n, s);
-	}
-
-	if (value && asprintf(&state_new, "{\n\t\"file\": \"%s\",\n\t\"crashkernel\": \"%s\"\n}\n",
-			      BOOTCFG_KERNEL_CMDLINE, value) < 0)
-		return -ENOMEM;
-	if (!value && !at && state_old && !ours)
-		state_new = strdup(state_old); /* not about kernel-install: keep */
-	r = add_change(p, BOOTCFG_KERNEL_CMDLINE, TAKE_PTR(old), TAKE_PTR(new));
-	if (r >= 0)
-		r = add_change(p, BOOTCFG_STATE, TAKE_PTR(state_old), TAKE_PTR(state_new));
-	return r;
+	return bootcfg_add_change(p, BOOTCFG_GRUB_DROPIN, TAKE_PTR(old), TAKE_PTR(new));
 }
 
 int bootcfg_plan(const char *root, const char *value, struct bootcfg_plan *ret, char **error)
@@ -627,7 +415,7 @@ int bootcfg_plan(const char *root, const char *value, struct bootcfg_plan *ret, 
 	if (p.kind == BOOTCFG_GRUB)
 		r = plan_grub(root, value, &p, error);
 	else if (p.kind == BOOTCFG_KERNEL_INSTALL)
-		r = plan_kernel_install(root, value, &p, error);
+		r = bootcfg_plan_kernel_install(root, value, &p, error);
 	if (r < 0) {
 		bootcfg_plan_done(&p);
 		return r;
@@ -708,11 +496,11 @@ int bootcfg_read_configured(const char *root, struct bootcfg_configured *ret)
 		_cleanup_free_ char *state = NULL, *ours = NULL;
 		char tok[128];
 
-		r = read_opt(root, BOOTCFG_KERNEL_CMDLINE, &c.cmdline);
+		r = bootcfg_read_opt(root, BOOTCFG_KERNEL_CMDLINE, &c.cmdline);
 		if (r >= 0)
-			r = state_value(root, &state, &ours);
+			r = bootcfg_state_value(root, &state, &ours);
 		if (r >= 0 && c.cmdline) {
-			deciding_token(c.cmdline, tok, sizeof(tok));
+			bootcfg_deciding_token(c.cmdline, tok, sizeof(tok));
 			if (tok[0] && !(c.source = strdup(BOOTCFG_KERNEL_CMDLINE)))
 				r = -ENOMEM;
 			c.ours = tok[0] && ours && streq(tok, ours);

@@ -7,7 +7,8 @@
  * first (old and new text of each file), so that --dry-run can print them
  * as a diff, and applied only after. Logs at debug level only.
  *
- * bootcfg.c: detection, plans, applying them, the configured value.
+ * bootcfg.c: detection, GRUB plans, applying them, the configured value.
+ * bootcfg-kinstall.c: /etc/kernel/cmdline plans.
  * bootcfg-grub.c: what GRUB's shell files set GRUB_CMDLINE_LINUX* to.
  * bootcfg-diff.c: unified diffs. bootcfg-exec.c: running update-grub.
  */
