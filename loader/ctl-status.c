@@ -27,12 +27,13 @@ enum memory_verdict {
 	MEMORY_RESERVE, /* in effect and configured below the estimate */
 	MEMORY_UNCONFIGURED, /* in effect but nothing configured for the next boot */
 	MEMORY_UNKNOWN,
+	MEMORY_BOOT_FAILED, /* the running kernel had it and did not reserve it */
 };
 
 static const char *const memory_verdict_names[] = {
 	[MEMORY_OK] = "ok",	      [MEMORY_REBOOT] = "reboot",
 	[MEMORY_RESERVE] = "reserve", [MEMORY_UNCONFIGURED] = "unconfigured",
-	[MEMORY_UNKNOWN] = "unknown",
+	[MEMORY_UNKNOWN] = "unknown", [MEMORY_BOOT_FAILED] = "boot_failed",
 };
 
 struct memory {
@@ -42,6 +43,7 @@ struct memory {
 	struct bootcfg_configured cfg;
 	bool has_configured;
 	struct crashkernel_setting configured;
+	struct crashkernel_setting running; /* from /proc/cmdline */
 	char *configured_error; /* the deciding crashkernel= does not parse */
 	bool has_estimate;
 	uint64_t estimate;
@@ -119,6 +121,16 @@ static void memory_verdict(struct memory *m)
 			 "and reboot",
 			 m->configured_error);
 	} else if (m->has_configured && c->present &&
+		   (c->size != m->in_effect_main || (c->high && c->low_size != m->in_effect_low)) &&
+		   m->running.present && streq(m->running.value, c->value)) {
+		/* Rebooting again would not help: the kernel had it and could not place it. */
+		m->verdict = MEMORY_BOOT_FAILED;
+		snprintf(m->message, sizeof(m->message),
+			 "the running kernel was booted with crashkernel=%s but %s in effect: it "
+			 "could not reserve it (see dmesg | grep -i crashkernel); try a smaller "
+			 "size or one without @OFFSET",
+			 c->value, m->in_effect ? a : "nothing is");
+	} else if (m->has_configured && c->present &&
 		   (c->size != m->in_effect_main || (c->high && c->low_size != m->in_effect_low))) {
 		m->verdict = MEMORY_REBOOT;
 		if (m->in_effect)
@@ -169,6 +181,7 @@ static void memory_verdict(struct memory *m)
 static int memory_read(const struct ctl_context *ctx, const struct reservation *res,
 		       struct memory *m)
 {
+	_cleanup_free_ char *running = NULL;
 	int r;
 
 	m->in_effect = reservation_total(res);
@@ -186,6 +199,9 @@ static int memory_read(const struct ctl_context *ctx, const struct reservation *
 		if (r < 0 && !m->configured_error)
 			return r;
 	}
+	if (root_read_line(ctx->root, "/proc/cmdline", &running) >= 0 &&
+	    crashkernel_cmdline_eval(running, m->ram, &m->running, NULL) < 0)
+		m->running.present = false;
 	memory_estimate(ctx, m);
 	memory_verdict(m);
 	return 0;

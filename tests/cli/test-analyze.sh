@@ -5,47 +5,11 @@
 # the same from the kdump-compressed copy crashcap-collect makes of it;
 # crashcap-collect --dump-dmesg reads such a kdump-compressed file;
 # analyze --all writes analysis.json into dump folders.
-set -u
-build=${CRASHCAP_BUILD:-build}
+. tests/cli/lib.sh
 ctl=$build/crashcapctl
 collect=$build/crashcap-collect
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0 failed=0
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-not_ok() { # desc detail
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	printf '#   %s\n' "$2"
-}
-run() {
-	"$@" >"$tmp/stdout" 2>"$tmp/stderr"
-	rc=$?
-	out=$(cat "$tmp/stdout")
-	err=$(cat "$tmp/stderr")
-}
-expect() { # desc rc stderr-line
-	if [ "$rc" != "$2" ]; then
-		not_ok "$1" "exit status $rc, expected $2; stderr: $err"
-	elif [ -n "$3" ] && ! grep -qxF -- "$3" "$tmp/stderr"; then
-		not_ok "$1" "stderr was: $err; expected the line: $3"
-	else
-		ok "$1"
-	fi
-}
-
-for b in "$ctl" "$collect"; do
-	if [ ! -x "$b" ]; then
-		not_ok "$b is built" "run make"
-		echo "1..$n"
-		exit 1
-	fi
-done
+need_built "$ctl" "$collect"
+cli_tmpdir analyze
 
 # An x86_64 ELF vmcore: two CPU notes, a VMCOREINFO without kallsyms, 16 pages.
 /usr/bin/python3 - "$tmp/vmcore" <<'PY'
@@ -71,17 +35,17 @@ open(sys.argv[1], "wb").write(data)
 PY
 
 run "$ctl" analyze
-expect "analyze without a dump" 1 "crashcapctl: analyze takes one dump file: see crashcapctl analyze --help"
+expect_err_line "analyze without a dump" 1 "crashcapctl: analyze takes one dump file: see crashcapctl analyze --help"
 run "$ctl" analyze "$tmp/vmcore" "$tmp/vmcore"
-expect "analyze with two dumps" 1 "crashcapctl: analyze takes one dump file: see crashcapctl analyze --help"
+expect_err_line "analyze with two dumps" 1 "crashcapctl: analyze takes one dump file: see crashcapctl analyze --help"
 run "$ctl" analyze --frobnicate "$tmp/vmcore"
-expect "analyze with an unknown option" 1 ""
+expect_err_line "analyze with an unknown option" 1 ""
 echo "not a dump" >"$tmp/text"
 run "$ctl" analyze "$tmp/text"
-expect "analyze of a text file" 1 \
+expect_err_line "analyze of a text file" 1 \
 	"crashcapctl: $tmp/text: not a dump (neither kdump-compressed, flattened nor an ELF vmcore)"
 run "$ctl" analyze "$tmp/missing"
-expect "analyze of a missing file" 1 "crashcapctl: cannot open $tmp/missing: No such file or directory"
+expect_err_line "analyze of a missing file" 1 "crashcapctl: cannot open $tmp/missing: No such file or directory"
 run "$ctl" analyze --help
 if [ $rc = 0 ] && [[ $out == "Usage: crashcapctl analyze [--json] DUMP"* ]]; then
 	ok "analyze --help"
@@ -91,11 +55,11 @@ fi
 
 run "$ctl" analyze "$tmp/vmcore"
 if [ $rc = 0 ] &&
-	grep -qxF "Note: no kernel symbols: VMCOREINFO lacks SYMBOL(kallsyms_names) (a kernel before 6.0?)." "$tmp/stdout" &&
-	grep -qxF "  release     6.1.0-cli" "$tmp/stdout" &&
-	grep -qxF "  crash time  2023-11-14 22:13:20 UTC" "$tmp/stdout" &&
-	grep -qxF "  CPUs        2" "$tmp/stdout" &&
-	grep -qxF "  (the kernel log is not described by VMCOREINFO)" "$tmp/stdout"; then
+	grep -qxF "Note: no kernel symbols: VMCOREINFO lacks SYMBOL(kallsyms_names) (a kernel before 6.0?)." "$tmp/out" &&
+	grep -qxF "  release     6.1.0-cli" "$tmp/out" &&
+	grep -qxF "  crash time  2023-11-14 22:13:20 UTC" "$tmp/out" &&
+	grep -qxF "  CPUs        2" "$tmp/out" &&
+	grep -qxF "  (the kernel log is not described by VMCOREINFO)" "$tmp/out"; then
 	ok "a vmcore without kallsyms: the report names what is missing and shows the rest"
 else
 	not_ok "a vmcore without kallsyms: the report names what is missing and shows the rest" \
@@ -103,7 +67,7 @@ else
 fi
 
 run "$ctl" analyze --json "$tmp/vmcore"
-cp "$tmp/stdout" "$tmp/elf.json"
+cp "$tmp/out" "$tmp/elf.json"
 check_json() { # file
 	/usr/bin/python3 - "$1" <<'PY'
 import json, sys
@@ -127,10 +91,10 @@ else
 fi
 
 run "$collect" -d 1 --compress zstd --quiet "$tmp/vmcore" "$tmp/dump.kdump"
-expect "crashcap-collect makes a kdump-compressed copy" 0 ""
+expect_err_line "crashcap-collect makes a kdump-compressed copy" 0 ""
 run "$ctl" analyze --json "$tmp/dump.kdump"
-if [ $rc = 0 ] && check_json "$tmp/stdout" 2>"$tmp/pyerr" &&
-	diff <(grep -v '"dump_' "$tmp/elf.json") <(grep -v '"dump_' "$tmp/stdout") >"$tmp/diff"; then
+if [ $rc = 0 ] && check_json "$tmp/out" 2>"$tmp/pyerr" &&
+	diff <(grep -v '"dump_' "$tmp/elf.json") <(grep -v '"dump_' "$tmp/out") >"$tmp/diff"; then
 	ok "analyze of the kdump-compressed copy: the same report"
 else
 	not_ok "analyze of the kdump-compressed copy: the same report" \
@@ -138,7 +102,7 @@ else
 fi
 
 run "$collect" --dump-dmesg "$tmp/dump.kdump" "$tmp/dmesg.txt"
-expect "crashcap-collect --dump-dmesg reads a kdump-compressed file" 1 \
+expect_err_line "crashcap-collect --dump-dmesg reads a kdump-compressed file" 1 \
 	"crashcap-collect: $tmp/dump.kdump: no kernel log found (VMCOREINFO lacks the printk symbols)."
 
 # --all: analysis.json into each dump folder that has none.
@@ -153,8 +117,8 @@ for d in "$d1" "$d2"; do echo '{"result": "ok"}' >"$d/summary.json"; done
 echo '{"kept": true}' >"$d2/analysis.json"
 run "$ctl" analyze --all --dir "$tmp/dumps"
 if [ $rc = 0 ] &&
-	grep -qxF "2026-11-23-20:00:00-6.1.0-cli: no panic message" "$tmp/stdout" &&
-	grep -qxF "1 analysis.json written, 0 failed, in $tmp/dumps" "$tmp/stdout" &&
+	grep -qxF "2026-11-23-20:00:00-6.1.0-cli: no panic message" "$tmp/out" &&
+	grep -qxF "1 analysis.json written, 0 failed, in $tmp/dumps" "$tmp/out" &&
 	[ "$(stat -c %a "$d1/analysis.json")" = 600 ] && [ ! -e "$d3/analysis.json" ] &&
 	grep -qF '"kept": true' "$d2/analysis.json" && check_json "$d1/analysis.json" 2>"$tmp/pyerr"; then
 	ok "analyze --all writes analysis.json (mode 0600) where a dump has none"
@@ -169,7 +133,7 @@ else
 	not_ok "analyze --all again: nothing to do" "rc=$rc out=$out"
 fi
 run "$ctl" analyze --all --force --dir "$tmp/dumps"
-if [ $rc = 0 ] && grep -qxF "2 analysis.json files written, 0 failed, in $tmp/dumps" "$tmp/stdout" &&
+if [ $rc = 0 ] && grep -qxF "2 analysis.json files written, 0 failed, in $tmp/dumps" "$tmp/out" &&
 	check_json "$d2/analysis.json" 2>"$tmp/pyerr"; then
 	ok "analyze --all --force replaces them"
 else
@@ -177,13 +141,13 @@ else
 fi
 echo "not a dump" >"$d1/vmcore"
 run "$ctl" analyze --all --force --dir "$tmp/dumps"
-expect "analyze --all: a bad dump fails alone" 1 \
+expect_err_line "analyze --all: a bad dump fails alone" 1 \
 	"crashcapctl: 2026-11-23-20:00:00-6.1.0-cli: no analysis.json: Exec format error"
 run "$ctl" analyze --all "$tmp/vmcore"
-expect "analyze --all with a dump" 1 \
+expect_err_line "analyze --all with a dump" 1 \
 	"crashcapctl: analyze --all takes no dump and no --json: see crashcapctl analyze --help"
 run "$ctl" analyze "$d2"
-if [ $rc = 0 ] && grep -qxF "  release     6.1.0-cli" "$tmp/stdout"; then
+if [ $rc = 0 ] && grep -qxF "  release     6.1.0-cli" "$tmp/out"; then
 	ok "analyze of a dump folder reads its vmcore"
 else
 	not_ok "analyze of a dump folder reads its vmcore" "rc=$rc $err"
@@ -198,7 +162,7 @@ cat >"$d2/analysis.json" <<'EOF'
 EOF
 echo '{"version": 1, "dump": "x", "error": "analysis failed: Exec format error"}' >"$d1/analysis.json"
 echo '{"result": "ok", "panic_message": "Kernel panic - not syncing: from summary"}' >"$d1/summary.json"
-row() { sed -n "${1}p" "$tmp/stdout" | sed 's/  */ /g' | cut -d' ' -f6-; }
+row() { sed -n "${1}p" "$tmp/out" | sed 's/  */ /g' | cut -d' ' -f6-; }
 run "$ctl" list --dir "$tmp/dumps"
 if [ $rc = 0 ] && [ "$(row 2)" = "complete Kernel panic - not syncing: from summary" ] &&
 	[ "$(row 3)" = "complete sysrq triggered crash (pid 4242 bash)" ] && [ "$(row 4)" = "failed -" ]; then
@@ -207,7 +171,7 @@ else
 	not_ok "list shows the panic line and task from analysis.json" "rc=$rc out=$out err=$err"
 fi
 run "$ctl" list --json --dir "$tmp/dumps"
-if [ $rc = 0 ] && /usr/bin/python3 - "$tmp/stdout" 2>"$tmp/pyerr" <<'PY'; then
+if [ $rc = 0 ] && /usr/bin/python3 - "$tmp/out" 2>"$tmp/pyerr" <<'PY'; then
 import json, sys
 d = json.load(open(sys.argv[1]))["dumps"]
 got = [(x["panic_message"], x["panic_pid"], x["panic_comm"], x["analyzed"], x["analysis_error"]) for x in d]
@@ -230,5 +194,4 @@ else
 	not_ok "list: a broken analysis.json is ignored" "rc=$rc out=$out err=$err"
 fi
 
-echo "1..$n"
-[ $failed = 0 ]
+cli_done

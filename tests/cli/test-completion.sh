@@ -2,16 +2,10 @@
 # completion/crashcapctl: what it proposes, with bash-completion's helpers
 # stubbed (the package need not be installed), and that it knows every
 # command crashcapctl help lists.
-set -u
-build=${CRASHCAP_BUILD:-build}
-n=0 failed=0
+. tests/cli/lib.sh
 check() { # desc got want
-	n=$((n + 1))
-	if [ "$2" = "$3" ]; then echo "ok $n - $1"; else
-		failed=$((failed + 1))
-		echo "not ok $n - $1"
-		printf '#   got:  %s\n#   want: %s\n' "$2" "$3"
-	fi
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "got:  $2
+want: $3"; fi
 }
 _init_completion() {
 	words=("${COMP_WORDS[@]}")
@@ -45,5 +39,4 @@ if [ -x "$build/crashcapctl" ]; then
 	known=$(for c in $listed; do [[ " $(complete_line crashcapctl "") " == *" $c "* ]] && echo "$c"; done | sort | tr '\n' ' ')
 	check "completion knows every command crashcapctl help lists" "$known" "$listed"
 fi
-echo "1..$n"
-[ $failed = 0 ]
+cli_done

@@ -4,23 +4,19 @@
 # failed syscall and its fallback), the crash initramfs manifest, retention
 # at start, keep_loaded_on_stop. Every run passes --root (a fixture tree)
 # and CRASHCAP_FAKE_SYSCALLS=1: no kexec call can reach this machine's kernel.
-set -u
+. tests/cli/lib.sh
 py=${PYTHON:-/usr/bin/python3}
-build=${CRASHCAP_BUILD:-build}
 daemon=$build/crashcapd
 ctl=$build/crashcapctl
 fixtures=tests/fixtures/roots
 export CRASHCAP_FAKE_SYSCALLS=1
 unset CRASHCAP_COLLECTOR NOTIFY_SOCKET
 
-tmp=$(mktemp -d /tmp/crashcap-daemon-XXXXXX)
 pids=()
-cleanup() {
+cli_cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	rm -rf "$tmp"
 }
-trap cleanup EXIT
-n=0 failed=0
+cli_tmpdir daemon
 
 check() { # desc diag command...
 	local desc=$1 diag=$2
@@ -102,7 +98,7 @@ stop_daemon() {
 	drc=$?
 }
 
-[ -x "$daemon" ] || { echo "not ok 1 - $daemon is not built"; exit 1; }
+need_built "$daemon"
 
 # --- hotplug bursts ---------------------------------------------------------
 d=$(fresh reserved daemon-hotplug)
@@ -369,10 +365,7 @@ else
 fi
 
 # --- crashcapctl: start / stop / restart / reload, list, showmem, estimate, test ----
-run() { # crashcapctl args...
-	"$ctl" "$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-}
+RUN=("$ctl")
 d=$(fresh reserved daemon-hotplug daemon-dumps)
 printf 'target = LABEL=crashdump\npath = /\n' >>"$d/etc/crashcap.conf"
 run --root "$d" start
@@ -460,5 +453,4 @@ drc=$?
 check "fake syscalls forced without a fixture root: refused" '$(cat $tmp/d.err)' \
 	test "$drc" = 1 -a "$(grep -c 'pass --root DIR with a fixture tree' "$tmp/d.err")" = 1
 
-echo "1..$n"
-[ $failed = 0 ]
+cli_done

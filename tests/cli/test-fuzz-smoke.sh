@@ -4,12 +4,9 @@
 # tests/fixtures/fuzz/vmcoreinfo, the ELF vmcore reader over its built-in
 # tiny machines, each with a sample of prefixes and byte changes. `make
 # fuzz` runs them in full.
-set -u
-build=${CRASHCAP_BUILD:-build}
+. tests/cli/lib.sh
 dir=$build/fuzz
 corpus=tests/fixtures/fuzz/vmcoreinfo
-n=0 failed=0
-
 check() { # desc command...
 	local desc=$1 out rc
 	shift
@@ -45,5 +42,4 @@ if "$dir/fuzz-vmcoreinfo-standalone" /nonexistent >/dev/null 2>&1; then
 else
 	echo "ok $n - fuzz-vmcoreinfo fails on a file it cannot read"
 fi
-echo "1..$n"
-[ $failed = 0 ]
+cli_done

@@ -394,6 +394,12 @@ in_effect_main=268435456
 message=configured 384M but 256M in effect: reboot to apply
 ram=1073212416
 verdict=reboot"
+# The running kernel was booted with what is configured, and has less: boot failed.
+sed -i 's/crashkernel=256M/crashkernel=384M/' "$s/proc/cmdline"
+run --root "$s" status
+check "status: the running kernel had it and could not reserve it" "$(grep '^Memory:' "$tmp/out")" \
+	"Memory:       the running kernel was booted with crashkernel=384M but 256M in effect: it could not reserve it (see dmesg | grep -i crashkernel); try a smaller size or one without @OFFSET"
+sed -i 's/crashkernel=384M/crashkernel=256M/' "$s/proc/cmdline"
 # 64M in effect (below the estimate), nothing configured.
 "$ctl" --root "$s" unreserve >/dev/null 2>&1
 sed -i 's/2b000000-3affffff : Crash kernel/2b000000-2effffff : Crash kernel/' "$s/proc/iomem"
