@@ -4,38 +4,19 @@
 # drop-in, crashkernel= in /etc/default/grub, kernel-install, systemd-boot
 # without /etc/kernel/cmdline, nothing). Every run passes --root (a copy in
 # a temporary folder) and CRASHCAP_FAKE_SYSCALLS=1: update-grub is only
-# recorded, this machine's boot set-up is never read for writing.
-set -u
-build=${CRASHCAP_BUILD:-build}
+# recorded, and this machine's boot set-up is never touched.
+. tests/cli/lib.sh
 ctl=$build/crashcapctl
 fixtures=tests/fixtures/reserve
 roots=tests/fixtures/roots
 export CRASHCAP_FAKE_SYSCALLS=1
+cli_tmpdir reserve
+RUN=("$ctl")
 
-tmp=$(mktemp -d /tmp/crashcap-reserve-XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-n=0 failed=0
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-not_ok() { # desc details
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	printf '%s\n' "$2" | sed 's/^/#   /'
-}
 fresh() { # fixture-name -> a copy's path
 	local d=$tmp/$1.$n.$RANDOM
 	cp -a "$fixtures/$1" "$d"
 	echo "$d"
-}
-run() {
-	"$ctl" "$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-	out=$(cat "$tmp/out")
-	err=$(cat "$tmp/err")
 }
 # exact stdout and exit status
 expect_out() { # desc rc want-stdout
@@ -75,10 +56,7 @@ tree_of() { # root: every file with its content, to prove nothing changed
 	(cd "$1" && find . -type f | sort | xargs md5sum)
 }
 
-[ -x "$ctl" ] || {
-	echo "not ok 1 - $ctl is not built"
-	exit 1
-}
+need_built "$ctl"
 
 dropin() { # value
 	printf '%s\n' '# written by crashcapctl reserve: memory for the crash kernel (kdump).' \
@@ -461,5 +439,4 @@ run --root "$u" status
 check "not root: status says kexec_crash_size may miss the low range" "$(grep -A1 '^Memory:' "$tmp/out" | tail -1)" \
 	"              in effect from kexec_crash_size, which counts the high range only before Linux 6.5: run as root to read both from /proc/iomem"
 
-echo "1..$n"
-[ "$failed" = 0 ]
+cli_done
