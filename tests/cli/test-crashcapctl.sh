@@ -17,9 +17,7 @@ fresh() { # name -> path
 	cp -a "$fixtures/$1" "$d"
 	echo "$d"
 }
-# Runs crashcapctl, keeping stdout, stderr and the exit status.
-
-[ -x "$ctl" ] || { echo "not ok 1 - $ctl is not built"; exit 1; }
+need_built "$ctl"
 
 r=$(fresh reserved)
 kernel=$r/boot/vmlinuz-6.1.0-crashcap-test

@@ -36,7 +36,7 @@ json() { # file python-expression-on-j
 	python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2"
 }
 
-[ -x "$ctl" ] || { echo "not ok 1 - $ctl is not built"; exit 1; }
+need_built "$ctl"
 segline='kexec_load entry=0x23203000 nr_segments=5 flags=KEXEC_ON_CRASH|KEXEC_ARCH_X86_64 (0x3e0001) -> 0'
 
 # --method segments: kexec_load only, five segments in the reserved range.

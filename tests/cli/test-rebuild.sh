@@ -36,7 +36,7 @@ left in the output directory: $left"
 	fi
 }
 
-[ -x "$ctl" ] || { echo "not ok 1 - $ctl is not built"; exit 1; }
+need_built "$ctl"
 
 mkdir "$tmp/out-dir"
 output=$tmp/out-dir/initrd.img
