@@ -612,6 +612,75 @@ static void test_bits(void **state)
 	assert_true(collect_bits_get(map, 7 * 64 - 10, 10, got));
 }
 
+/* Pages of random bytes in runs of 24 (a multiple of 8 pfns), the address pattern between. */
+static void fill_random_runs(uint64_t paddr, void *buf, size_t len, void *userdata)
+{
+	uint8_t *p = buf;
+
+	(void)userdata;
+	synth_pattern_fill(paddr, buf, len);
+	for (size_t i = 0; i < len; i++) {
+		uint64_t a = paddr + i, x = a * 0x9e3779b97f4a7c15ULL;
+
+		if ((a / 4096) % 40 >= 24)
+			continue;
+		x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+		p[i] = (uint8_t)((x ^ (x >> 31)) >> 56);
+	}
+}
+
+/*
+ * Runs of incompressible pages: stored raw (after the first ones of each
+ * run and of each 64-pfn group, without asking zstd), compressible pages
+ * around them compressed, every page read back equal, and the same bytes
+ * whatever the threads.
+ */
+static void test_random_pages(void **state)
+{
+	struct fixture *f = *state;
+	struct synth_segment seg = { .phys_start = 0x100000 + 5 * 4096,
+				     .mem_size = 1000 * 4096,
+				     .fill = fill_random_runs };
+	struct collect_options o;
+	struct collect_result res;
+	struct kd_file k;
+	char ref[80];
+	uint8_t page[4096], want[4096];
+	uint64_t first = 0x100 + 5;
+
+	f->spec.segments = &seg;
+	f->spec.n_segments = 1;
+	write_vmcore(f);
+	snprintf(ref, sizeof(ref), "%s.ref", f->out);
+	o = options(f, 1, COMPRESSION_ZSTD);
+	o.output_path = ref;
+	o.threads = 1;
+	assert_int_equal(collect_dump(&o, &res), 0);
+	assert_int_equal(res.pages_written, 1000);
+	assert_int_equal(kd_open(ref, &k), 0);
+	for (uint64_t pfn = first; pfn < first + 1000; pfn++) {
+		struct kd_desc d;
+		bool random = (pfn % 40) < 24;
+
+		assert_int_equal(kd_desc(&k, pfn, &d), 0);
+		if (random != (d.flags == 0))
+			fail_msg("pfn %" PRIu64 ": flags %u", pfn, d.flags);
+		assert_int_equal(d.size, random ? 4096 : d.size);
+		assert_int_equal(kd_read_page(&k, pfn, page), 0);
+		fill_random_runs(pfn * 4096, want, 4096, NULL);
+		assert_memory_equal(page, want, 4096);
+	}
+	kd_close(&k);
+	for (unsigned t = 2; t <= 5; t += 3) {
+		o = options(f, 1, COMPRESSION_ZSTD);
+		o.threads = t;
+		assert_int_equal(collect_dump(&o, &res), 0);
+		assert_true(same_file(ref, f->out));
+	}
+	unlink(ref);
+}
+
 /*
  * With the page filter: the counting pass's verdicts, the chunks it leaves
  * out whole (skipped by the dump pass) and the pages kept are the filter's
@@ -708,6 +777,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bits),
 		cmocka_unit_test(test_filter_threads),
+		cmocka_unit_test_setup_teardown(test_random_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_level1_zstd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_level0_none, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_level_fallback, setup, teardown),
