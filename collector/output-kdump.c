@@ -35,9 +35,13 @@ enum page_kind {
 
 struct kslot {
 	uint8_t kind[PAGE_SOURCE_MAX_PAGES];
-	uint16_t size[PAGE_SOURCE_MAX_PAGES]; /* DATA: bytes in buf; 0 means a whole page */
+	uint16_t size[PAGE_SOURCE_MAX_PAGES]; /* DATA: bytes at page i's place in buf; 0: 4096 */
 	uint8_t flags[PAGE_SOURCE_MAX_PAGES]; /* DATA: the descriptor flag the compressor chose */
-	uint8_t *buf; /* the DATA pages' bytes, in pfn order */
+	/*
+	 * Page i's bytes at buf + i * 4096, compressed or not: pages are read
+	 * straight into it, and an incompressible page is never copied.
+	 */
+	uint8_t *buf;
 	struct page_filter_counts counts;
 	uint32_t kept; /* the counting pass */
 };
@@ -155,7 +159,7 @@ static int dump_work(void *user, void *worker, void *slot, uint64_t pfn, uint32_
 	bool compress = k->c->o->compression != COMPRESSION_NONE;
 	const uint8_t *base;
 	unsigned raw_run = 0;
-	size_t used = 0;
+	uint8_t tmp[DUMP_PAGE_SIZE];
 	bool any = false;
 	int r;
 
@@ -177,11 +181,12 @@ static int dump_work(void *user, void *worker, void *slot, uint64_t pfn, uint32_
 		memset(s->kind, PAGE_EXCLUDED, n);
 		return 0;
 	}
-	r = page_reader_get(w->reader, pfn, n, want, unreadable, absent, &base);
+	r = page_reader_get_into(w->reader, pfn, n, want, unreadable, absent, s->buf, &base);
 	if (r < 0)
 		return r;
 	for (uint32_t i = 0; i < n; i++) {
 		const uint8_t *page = base + (size_t)i * DUMP_PAGE_SIZE;
+		uint8_t *dst = s->buf + (size_t)i * DUMP_PAGE_SIZE;
 		struct kdump_page p;
 
 		if ((pfn + i) % 64 == 0)
@@ -199,14 +204,15 @@ static int dump_work(void *user, void *worker, void *slot, uint64_t pfn, uint32_
 			if (compress && raw_run >= RAW_RUN_MIN && looks_random(page))
 				p = (struct kdump_page){ .data = page, .size = DUMP_PAGE_SIZE };
 			else {
-				kdump_compress_page(w->compressor, page, s->buf + used, &p);
+				/* Not into dst: the page may be there, and it is the input. */
+				kdump_compress_page(w->compressor, page, tmp, &p);
 				raw_run = p.flags ? 0 : raw_run + 1;
 			}
-			if (p.data != s->buf + used)
-				memcpy(s->buf + used, page, DUMP_PAGE_SIZE);
+			/* A page read into place and stored raw stays where it is. */
+			if (p.data != dst)
+				memcpy(dst, p.data, p.size);
 			s->size[i] = p.size == DUMP_PAGE_SIZE ? 0 : (uint16_t)p.size;
 			s->flags[i] = (uint8_t)p.flags;
-			used += p.size;
 		}
 	}
 	page_reader_release(w->reader);
@@ -228,7 +234,6 @@ static int dump_consume(void *user, void *slot, uint64_t pfn, uint32_t n)
 {
 	struct kdump_out *k = user;
 	struct kslot *s = slot;
-	size_t used = 0;
 	int r = 0;
 
 	for (uint32_t i = 0; i < n && r >= 0; i++) {
@@ -248,11 +253,10 @@ static int dump_consume(void *user, void *slot, uint64_t pfn, uint32_t n)
 			break;
 		default:
 			p = (struct kdump_page){
-				.data = s->buf + used,
+				.data = s->buf + (size_t)i * DUMP_PAGE_SIZE,
 				.size = s->size[i] ? s->size[i] : DUMP_PAGE_SIZE,
 				.flags = s->flags[i],
 			};
-			used += p.size;
 			r = kdump_writer_add_page(k->w, pfn + i, &p);
 		}
 	}

@@ -92,6 +92,20 @@ int page_reader_new(struct page_source *s, struct dump *own, struct page_reader 
 	return 0;
 }
 
+int page_reader_get_into(struct page_reader *r, uint64_t pfn, uint32_t n, const uint64_t *want,
+			 uint64_t *unreadable, uint64_t *absent, uint8_t *buf,
+			 const uint8_t **ret_base)
+{
+	uint8_t *own = r->buf;
+	int k;
+
+	/* The reading paths fill r->buf: lend them the caller's for this call. */
+	r->buf = buf;
+	k = page_reader_get(r, pfn, n, want, unreadable, absent, ret_base);
+	r->buf = own;
+	return k;
+}
+
 void page_reader_release(struct page_reader *r)
 {
 	if (r->map) {

@@ -71,4 +71,12 @@ static inline void page_reader_freep(struct page_reader **r)
  */
 int page_reader_get(struct page_reader *r, uint64_t pfn, uint32_t n, const uint64_t *want,
 		    uint64_t *unreadable, uint64_t *absent, const uint8_t **ret_base);
+/*
+ * As page_reader_get(), but pages that are read (not mapped) go into buf
+ * (n pages, page i at buf + i * 4096): a caller that keeps them there
+ * saves a copy. *ret_base is buf or a mapping.
+ */
+int page_reader_get_into(struct page_reader *r, uint64_t pfn, uint32_t n, const uint64_t *want,
+			 uint64_t *unreadable, uint64_t *absent, uint8_t *buf,
+			 const uint8_t **ret_base);
 void page_reader_release(struct page_reader *r);
