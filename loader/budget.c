@@ -22,18 +22,28 @@
 #define PAGE_4K 4096ULL
 #define SUMMARY_MAX (1024 * 1024)
 /*
- * What the crash kernel allocates once booted besides its image: slab,
- * page tables, per-CPU data with nr_cpus=1, device set-up. Measured on
- * these guests: 96 MiB was the smallest reservation that booted a Debian
- * 6.1 kernel (63 MiB init_size) with a 3.4 MB initramfs and makedumpfile,
- * which leaves about 22 MiB for this; 32 MiB keeps a margin.
+ * Measured with tests/qemu/find-min-crashkernel.py (Debian 6.1, init_size
+ * 63.6 MiB, crashcap's 5.5 MiB initramfs of 15 files, dump level 31, one
+ * thread): 1 GiB guests captured with crashkernel=112M and ran out of memory
+ * with 104M ("Out of memory and no killable processes" while the dump was
+ * written: the collector 17 MiB anonymous, tmpfs 5.6 MiB, slab 16 MiB, free
+ * at the watermark); 4 GiB guests the same. In the sum below, init_size
+ * already holds more than the kernel keeps once booted (about 52 MiB with
+ * its page structs and per-CPU data), so what is left for the kernel's own
+ * allocations is small: the two constants put the total 12 MiB above the
+ * smallest size that captured, and the rounding to 16 MiB adds to that.
  */
-#define KERNEL_RUNTIME (32 * MIB)
+/* What the crash kernel allocates once booted: slab, stacks, modules, watermarks. */
+#define KERNEL_RUNTIME (16 * MIB)
 /* Page cache the kernel needs to write the dump out while it is made. */
-#define WRITEBACK (16 * MIB)
-/* The collector without its page bitmaps and workers: binary, read buffers. */
-#define COLLECTOR_BASE (8 * MIB)
-/* Each worker: its vmcore mapping window, a zstd context, chunks in flight. */
+#define WRITEBACK (8 * MIB)
+/*
+ * The collector without its page bitmaps: binary, buffers and chunks in
+ * flight (bounded at 24 MiB for all threads together). Its peak RSS was
+ * 18.2 to 23.0 MiB with one thread on these guests.
+ */
+#define COLLECTOR_BASE (16 * MIB)
+/* Each worker: its vmcore mapping window, a zstd context, its share of chunks. */
 #define COLLECTOR_PER_THREAD (8 * MIB)
 /* When no initramfs is built yet (what crashcap builds is usually 3-6 MiB). */
 #define INITRD_GUESS (8 * MIB)
@@ -437,8 +447,8 @@ static int compute(const char *root, const struct settings *settings, const char
 	p = set_part(&b, BUDGET_KERNEL_RUNTIME, "kernel at run", KERNEL_RUNTIME,
 		     BUDGET_SOURCE_MODEL);
 	snprintf(p->why, sizeof(p->why),
-		 "slab, page tables, per-CPU data (nr_cpus=1), devices: measured on Debian 6.1 "
-		 "guests, with a margin");
+		 "slab, stacks, modules, free-memory watermarks (nr_cpus=1): measured on "
+		 "Debian 6.1 guests");
 	p = set_part(&b, BUDGET_WRITEBACK, "writeback", WRITEBACK, BUDGET_SOURCE_MODEL);
 	snprintf(p->why, sizeof(p->why), "page cache to write the dump out");
 	for (size_t i = 0; i < _BUDGET_PART_MAX; i++)

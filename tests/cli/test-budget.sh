@@ -39,7 +39,7 @@ EOF
 run --root "$r" estimate
 expect "estimate: a table with a SOURCE column" 0 "PART                 SIZE  SOURCE"
 expect "... the kernel row names its file" 0 "file $r/boot/vmlinuz-6.1.0-crashcap-test"
-expect "... a model row" 0 "kernel at run    32.0 MiB  model"
+expect "... a model row" 0 "kernel at run    16.0 MiB  model"
 printf 'threads = 4\n' >"$tmp/threads.conf"
 run --root "$r" --config "$tmp/threads.conf" estimate --json
 expect "threads = 4: the collector's row says so" 0 "per thread (4)"

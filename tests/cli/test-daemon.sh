@@ -377,11 +377,11 @@ check "showmem --json: reserved, the image, used and free" '$(cat $tmp/out $tmp/
 run --root "$d" showmem
 check "showmem text" '$(cat $tmp/out)' grep -qE "^Free: +207\.0 MiB for the crash kernel to run in" "$tmp/out"
 run --root "$d" estimate --json
-check "estimate --json: kernel, initramfs, collector measured in the last dump, proposal 128M" '$(cat $tmp/out $tmp/err)' \
-	"$py" -c 'import json,sys; j=json.load(open(sys.argv[1])); p={x["name"]: x["bytes"] for x in j["parts"]}; assert p["crash kernel"] == 48 << 20 and p["collector"] == 22 << 20 and p["kernel at run"] == 32 << 20, p; assert j["crashkernel"] == "128M" and j["proposal"] == 128 << 20 and j["reserved"] == 256 << 20, j' "$tmp/out"
+check "estimate --json: kernel, initramfs, collector measured in the last dump, proposal 96M" '$(cat $tmp/out $tmp/err)' \
+	"$py" -c 'import json,sys; j=json.load(open(sys.argv[1])); p={x["name"]: x["bytes"] for x in j["parts"]}; assert p["crash kernel"] == 48 << 20 and p["collector"] == 22 << 20 and p["kernel at run"] == 16 << 20, p; assert j["crashkernel"] == "96M" and j["proposal"] == 96 << 20 and j["reserved"] == 256 << 20, j' "$tmp/out"
 run --root "$d" estimate
 check "estimate prints its reasoning and the proposal" '$(cat $tmp/out)' \
-	grep -qF "Proposed: crashkernel=128M (rounded up to 16 MiB)" "$tmp/out"
+	grep -qF "Proposed: crashkernel=96M (rounded up to 16 MiB)" "$tmp/out"
 check "... and the measured collector" '$(cat $tmp/out)' \
 	grep -qF "its peak, measured in the crash kernel for 2025-03-12-10:00:00-6.1.0-18-amd64" "$tmp/out"
 run --root "$d" list
