@@ -30,21 +30,23 @@
  * at the watermark); 4 GiB guests the same. In the sum below, init_size
  * already holds more than the kernel keeps once booted (about 52 MiB with
  * its page structs and per-CPU data), so what is left for the kernel's own
- * allocations is small: the two constants put the total 12 MiB above the
- * smallest size that captured, and the rounding to 16 MiB adds to that.
+ * allocations is small: with the collector below, the total is about
+ * 20 MiB above the smallest size that captured, and the rounding to 16 MiB
+ * adds to that.
  */
 /* What the crash kernel allocates once booted: slab, stacks, modules, watermarks. */
 #define KERNEL_RUNTIME (16 * MIB)
 /* Page cache the kernel needs to write the dump out while it is made. */
 #define WRITEBACK (8 * MIB)
 /*
- * The collector without its page bitmaps: binary, buffers and chunks in
- * flight (bounded at 24 MiB for all threads together). Its peak RSS was
- * 18.2 to 23.0 MiB with one thread on these guests.
+ * The collector without its page bitmaps: binary, buffers, and the chunks
+ * in flight, bounded at 24 MiB for all threads together and held as whole
+ * pages since d415c1e. Its peak RSS with one thread: 18-23 MiB on these
+ * guests before that change, 30.6 MiB after it.
  */
-#define COLLECTOR_BASE (16 * MIB)
-/* Each worker: its vmcore mapping window, a zstd context, its share of chunks. */
-#define COLLECTOR_PER_THREAD (8 * MIB)
+#define COLLECTOR_BASE (28 * MIB)
+/* Each worker: a zstd context, its page reader's buffers. */
+#define COLLECTOR_PER_THREAD (4 * MIB)
 /* When no initramfs is built yet (what crashcap builds is usually 3-6 MiB). */
 #define INITRD_GUESS (8 * MIB)
 /* A compressed initramfs: its files are taken as this many times its size. */

@@ -5,7 +5,7 @@ captures a panic, found by bisection with real panics (QEMU, TCG).
 Not part of `make check` (each probe is a guest run). Usage, after `make`:
 
     tests/qemu/find-min-crashkernel.py [--mem 1G --mem 4G] [--lo 48] [--hi 160]
-        [--step 8] [--series 6.1] [--crash-args "..."] [--threads N]
+        [--step 8] [--series 6.1] [--crash-series S] [--crash-args "..."] [--threads N]
 
 For every guest size it boots guests with crashkernel=<N>M, N from lo to hi
 in steps, bisecting on the assumption that more memory never hurts, and
@@ -94,7 +94,8 @@ def probe(mem, mib, args):
     if args.threads is not None:
         config += f"threads = {args.threads}\n"
     c = capture.capture(name, config, mem=mem, crashkernel=f"{mib}M", series=args.series,
-                        timeout=args.timeout, workload=WORKLOAD)
+                        timeout=args.timeout, workload=WORKLOAD,
+                        crash_series=args.crash_series)
     ok = (c.run.reached("dump saved") and c.summary is not None
           and c.summary.get("result") == "ok")
     peak = c.summary.get("peak_rss_bytes", 0) if c.summary else 0
@@ -135,6 +136,8 @@ def main():
     p.add_argument("--hi", type=int, default=160)
     p.add_argument("--step", type=int, default=8)
     p.add_argument("--series", default="6.1")
+    p.add_argument("--crash-series", default=None,
+                   help="another kernel to boot as the crash kernel (e.g. 6.1-cloud)")
     p.add_argument("--crash-args", default="", help="crash_args for crashcap.conf")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--timeout", type=int, default=300)

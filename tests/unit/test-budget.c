@@ -105,7 +105,7 @@ static void test_fixture_root(void **state)
 	assert_int_equal(b.ram_end, 0x3ffe0000);
 	assert_false(b.ram_end_from_setting);
 	assert_int_equal(b.parts[BUDGET_COLLECTOR].source, BUDGET_SOURCE_MODEL);
-	assert_int_equal(b.parts[BUDGET_COLLECTOR].bytes, 24 * MIB + BITMAPS_1G);
+	assert_int_equal(b.parts[BUDGET_COLLECTOR].bytes, 32 * MIB + BITMAPS_1G);
 	assert_int_equal(b.parts[BUDGET_KERNEL_RUNTIME].bytes, 16 * MIB);
 	assert_int_equal(b.parts[BUDGET_WRITEBACK].bytes, 8 * MIB);
 	assert_int_equal(b.parts[BUDGET_KERNEL_RUNTIME].source, BUDGET_SOURCE_MODEL);
@@ -132,7 +132,7 @@ static void test_threads_and_max_memory(void **state)
 	compute(root, &s, &four);
 	assert_int_equal(four.threads, 4);
 	assert_int_equal(four.parts[BUDGET_COLLECTOR].bytes,
-			 one.parts[BUDGET_COLLECTOR].bytes + 3 * 8 * MIB);
+			 one.parts[BUDGET_COLLECTOR].bytes + 3 * 4 * MIB);
 	/* threads = 0 is one per CPU, and the crash kernel has one. */
 	s.threads = 0;
 	s.max_memory = 4096 * MIB;
@@ -174,7 +174,7 @@ static void test_measured_collector(void **state)
 	settings_init(&s);
 	s.threads = 3;
 	compute(root, &s, &more);
-	assert_int_equal(more.parts[BUDGET_COLLECTOR].bytes, 30 * MIB + 2 * 8 * MIB);
+	assert_int_equal(more.parts[BUDGET_COLLECTOR].bytes, 30 * MIB + 2 * 4 * MIB);
 	settings_done(&s);
 }
 
