@@ -255,15 +255,16 @@ static int file_age_usec(const struct dump_info *d, uint64_t *ret)
 	_cleanup_free_ char *p = NULL;
 	struct timespec now;
 	struct stat st;
+	int64_t t;
 
 	if (asprintf(&p, "%s/%s", d->path, d->dump_file) < 0)
 		return -ENOMEM;
 	if (stat(p, &st) < 0)
 		return negative_errno();
 	clock_gettime(CLOCK_REALTIME, &now);
-	*ret = now.tv_sec <= st.st_mtim.tv_sec ?
-		       0 :
-		       (uint64_t)(now.tv_sec - st.st_mtim.tv_sec) * USEC_PER_SEC;
+	t = (int64_t)(now.tv_sec - st.st_mtim.tv_sec) * (int64_t)USEC_PER_SEC +
+	    (now.tv_nsec - st.st_mtim.tv_nsec) / 1000;
+	*ret = t > 0 ? (uint64_t)t : 0;
 	return 0;
 }
 

@@ -275,7 +275,7 @@ static void test_folder_made_later_and_unfinished(void **state)
 	t0 = now_usec();
 	run_until(e, a, exists, json);
 	/* Unfinished and fresh: not before it has been still for settle_usec. */
-	assert_true(now_usec() - t0 >= 250 * 1000);
+	assert_true(now_usec() - t0 >= 150 * 1000);
 	run_until(e, a, NULL, NULL);
 	counts_equal(a, 1, 0);
 	a = daemon_analyzer_free(a);
