@@ -24,10 +24,11 @@
 /*
  * Measured with tests/qemu/find-min-crashkernel.py (Debian 6.1, init_size
  * 63.6 MiB, crashcap's 5.5 MiB initramfs of 15 files, dump level 31, one
- * thread): 1 GiB guests captured with crashkernel=112M and ran out of memory
- * with 104M ("Out of memory and no killable processes" while the dump was
- * written: the collector 17 MiB anonymous, tmpfs 5.6 MiB, slab 16 MiB, free
- * at the watermark); 4 GiB guests the same. In the sum below, init_size
+ * thread): 1 GiB and 4 GiB guests captured with crashkernel=112M and ran
+ * out of memory with 104M ("Out of memory and no killable processes" while
+ * the dump was written: the collector 17 MiB anonymous, tmpfs 5.6 MiB, slab
+ * 16 MiB, free at the watermark); with the collector peaking at 31 MiB
+ * instead of 21, 1 GiB guests need 120M. In the sum below, init_size
  * already holds more than the kernel keeps once booted (about 52 MiB with
  * its page structs and per-CPU data), so what is left for the kernel's own
  * allocations is small: with the collector below, the total is about
