@@ -335,7 +335,7 @@ static void test_shipped_conf_documents_defaults(void **state)
 			keys++;
 		}
 	}
-	assert_int_equal(keys, 19);
+	assert_int_equal(keys, 21);
 	assert_int_equal(config_parse_string(&c, out, "conf/crashcap.conf", &err), 0);
 	settings_init(&s);
 	settings_init(&d);
@@ -359,6 +359,10 @@ static void test_shipped_conf_documents_defaults(void **state)
 	assert_int_equal(s.hotplug_max_delay_usec, d.hotplug_max_delay_usec);
 	assert_int_equal(s.keep_loaded_on_stop, d.keep_loaded_on_stop);
 	assert_int_equal(s.target_timeout_usec, d.target_timeout_usec);
+	assert_false(s.reservation_shrink);
+	assert_int_equal(s.max_memory, 0);
+	assert_int_equal(s.reservation_shrink, d.reservation_shrink);
+	assert_int_equal(s.max_memory, d.max_memory);
 	settings_done(&s);
 	settings_done(&d);
 }
