@@ -73,11 +73,18 @@ static int timed_finit_module(int fd, const char *params, int flags)
 	return timed.next->finit_module ? timed.next->finit_module(fd, params, flags) : -ENOSYS;
 }
 
+/* Not timed: the shrink (reservation_shrink) happens before the load, nothing is unloaded. */
+static int timed_crash_size_write(uint64_t bytes)
+{
+	return timed.next->crash_size_write ? timed.next->crash_size_write(bytes) : -EOPNOTSUPP;
+}
+
 static const struct kexec_syscall_ops timed_ops = {
 	.kexec_file_load = timed_file_load,
 	.kexec_load = timed_load,
 	.reboot = timed_reboot,
 	.finit_module = timed_finit_module,
+	.crash_size_write = timed_crash_size_write,
 };
 
 static void timer_start(void)

@@ -93,4 +93,28 @@ run --root "$r3" load --initrd "$r3/var/lib/crashcap/fixture-initrd.img"
 [ "$rc" = 0 ] && [ "$(cat "$r3/sys/kernel/kexec_crash_size")" = 268435456 ] &&
 	ok "reservation_shrink off: the reservation stays" || not_ok "reservation_shrink off: the reservation stays" "$err"
 
+# --- crashcapd: the same at start ---------------------------------------------
+daemon=$build/crashcapd
+if [ -x "$daemon" ]; then
+	r4=$(fresh reserved)
+	"$daemon" --root "$r4" --config "$tmp/shrink.conf" --test-uevent-socket "$r4/uevents.sock" \
+		>"$r4/d.out" 2>"$r4/d.err" &
+	dpid=$!
+	cli_cleanup() { kill "$dpid" 2>/dev/null; }
+	for i in $(seq 100); do
+		[ "$(cat "$r4/sys/kernel/kexec_crash_loaded")" = 1 ] && break
+		sleep 0.1
+	done
+	kill -TERM "$dpid"
+	wait "$dpid"
+	[ "$(cat "$r4/sys/kernel/kexec_crash_size")" = "$proposal" ] &&
+		grep -q "reservation_shrink: the crash kernel reservation shrunk from 256.0 MiB to $((proposal / MIB)).0 MiB" "$r4/d.err" &&
+		[ "$(head -n 1 "$r4/run/crashcap/fake-syscalls.log")" = "kexec_crash_size write $proposal (was 268435456) -> 0" ] &&
+		ok "crashcapd with reservation_shrink = yes: shrunk at start, before its load" ||
+		not_ok "crashcapd with reservation_shrink = yes: shrunk at start, before its load" \
+			"$(cat "$r4/d.err" "$r4/run/crashcap/fake-syscalls.log" 2>&1)"
+else
+	skip "crashcapd with reservation_shrink = yes" "$daemon is not built"
+fi
+
 cli_done
