@@ -22,7 +22,6 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import capture  # noqa: E402
-import guest  # noqa: E402
 
 CONFIG = """\
 # find-min-crashkernel.py: the defaults, dump level 31
