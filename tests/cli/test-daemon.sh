@@ -293,13 +293,13 @@ mv "$new.tmp" "$new"
 wait_until 'test -e "$new/analysis.json"'
 check "a dump that appears while it runs: analyzed" '$(cat $d/d.err)' test -e "$new/analysis.json"
 written=$(grep -c 'analysis.json written' "$d/d.err")
-failed=$(grep -c 'analysis failed' "$d/d.err")
+errors=$(grep -c 'analysis failed' "$d/d.err")
 touch "$bad/vmcore" "$dumps/notes.txt"
 kill -HUP "$dpid"
 wait_until 'test "$(state "$d" reloads)" = 1'
 sleep 2.5
 check "nothing analyzed twice (after a reload and touched files)" '$(cat $d/d.err)' \
-	test "$(grep -c 'analysis.json written' "$d/d.err")" = "$written" -a "$(grep -c 'analysis failed' "$d/d.err")" = "$failed" -a "$written" = 2
+	test "$(grep -c 'analysis.json written' "$d/d.err")" = "$written" -a "$(grep -c 'analysis failed' "$d/d.err")" = "$errors" -a "$written" = 2
 run_list() { "$ctl" --root "$d" list >"$tmp/out" 2>"$tmp/err"; }
 run_list
 check "list: a report without a panic message keeps summary.json's panic line" '$(cat $tmp/out)' \
