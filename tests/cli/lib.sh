@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # Sourced by tests/cli/test-*.sh (they run from the top dir): TAP counting
 # and the helpers every CLI test had its own copy of.
 #
@@ -21,6 +21,15 @@ not_ok() { # desc details
 	failed=$((failed + 1))
 	echo "not ok $n - $1"
 	printf '%s\n' "$2" | sed 's/^/#   /'
+}
+check_eq() { # desc got want [details]
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1" "got:  $2
+want: $3${4:+
+$4}"
+	fi
 }
 skip() { # desc reason
 	n=$((n + 1))

@@ -62,31 +62,28 @@ same() { # a b [subset] -> "levelA levelB statusA statusB pagesA pagesB bad [fir
 }
 
 run -d 31 --compress none "$vmcore" "$tmp/direct"
-[ "$rc" = 0 ] && ok "-d 31 of the vmcore" || not_ok "-d 31 of the vmcore" "rc=$rc $err"
+check_eq "-d 31 of the vmcore" "$rc" 0 "$err"
 direct=$(same "$tmp/direct" "$tmp/direct")
 pages=$(cut -d' ' -f5 <<<"$direct")
 echo "# -d 31 of $vmcore keeps $pages pages"
 
 run -d 31 --compress none "$mdf" "$tmp/from-mdf"
-r=$(same "$tmp/direct" "$tmp/from-mdf")
-[ "$rc" = 0 ] && [ "$r" = "31 31 0 0 $pages $pages 0 []" ] && ok "... the same pfns with the same bytes as -d 31 of the vmcore, level 31" ||
-	not_ok "... the same pfns with the same bytes as -d 31 of the vmcore, level 31" "$r"
+check_eq "-d 31 of makedumpfile's -l -d 1 dump: the same pfns with the same bytes as -d 31 of the vmcore, level 31" \
+	"$rc $(same "$tmp/direct" "$tmp/from-mdf")" "0 31 31 0 0 $pages $pages 0 []" "$err"
 
 # (crashcap's own -d 1 dumps in every compression: tests/unit/test-refilter.c)
 "$collect" -q -F -d 1 --compress zstd "$vmcore" >"$tmp/d1.flat" 2>"$tmp/err"
 run -d 31 --compress none "$tmp/d1.flat" "$tmp/from-flat"
-r=$(same "$tmp/direct" "$tmp/from-flat")
-[ "$rc" = 0 ] && [ "$r" = "31 31 0 0 $pages $pages 0 []" ] && ok "-d 31 of a flattened (-F) -d 1 zstd stream: the same" ||
-	not_ok "-d 31 of a flattened (-F) -d 1 zstd stream: the same" "rc=$rc $r $err"
+check_eq "-d 31 of a flattened (-F) -d 1 zstd stream: the same" \
+	"$rc $(same "$tmp/direct" "$tmp/from-flat")" "0 31 31 0 0 $pages $pages 0 []" "$err"
 
 RUN=("$collect")
 run -d 1 --compress none "$tmp/direct" "$tmp/lower"
 expect "asking for a lower level than the input's: exit 0" 0 ""
 expect "... with a note that the pages are gone for good" 0 \
 	"crashcap-collect: Dump level 1 asked, 31 applied: direct was written at dump level 31, and the pages it left out cannot come back."
-r=$(same "$tmp/direct" "$tmp/lower")
-[ "$r" = "31 31 0 0 $pages $pages 0 []" ] && ok "... the header says 31, no page comes back as zeros" ||
-	not_ok "... the header says 31, no page comes back as zeros" "$r"
+check_eq "... the header says 31, no page comes back as zeros" \
+	"$(same "$tmp/direct" "$tmp/lower")" "31 31 0 0 $pages $pages 0 []"
 
 run -d 31 --compress zstd "$tmp/direct" "$tmp/direct.zst"
 size=$(stat -c %s "$tmp/direct.zst")
@@ -94,8 +91,11 @@ head -c $((size / 2)) "$tmp/direct.zst" >"$tmp/cut.zst"
 run -d 31 --compress none "$tmp/cut.zst" "$tmp/from-cut"
 expect "a truncated input: the result is INCOMPLETE, and says so" 1 "cut.zst is truncated: "
 r=$(same "$tmp/direct" "$tmp/from-cut" subset)
-[ "$(cut -d' ' -f4,7 <<<"$r")" = "8 0" ] && [ "$(cut -d' ' -f6 <<<"$r")" -gt 0 ] &&
-	ok "... readable: the pages it holds are the vmcore's" || not_ok "... readable: the pages it holds are the vmcore's" "$r"
+if [ "$(cut -d' ' -f4,7 <<<"$r")" = "8 0" ] && [ "$(cut -d' ' -f6 <<<"$r")" -gt 0 ]; then
+	ok "... readable: the pages it holds are the vmcore's"
+else
+	not_ok "... readable: the pages it holds are the vmcore's" "$r"
+fi
 
 rm -f "$tmp/dmesg.txt"
 if makedumpfile --dump-dmesg "$tmp/from-mdf" "$tmp/dmesg.txt" >"$tmp/mdf.log" 2>&1 && grep -q "sysrq" "$tmp/dmesg.txt"; then
