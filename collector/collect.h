@@ -5,11 +5,12 @@
  * mode on a saved vmcore and by the /init mode on /proc/vmcore. Never
  * prints except progress lines when asked.
  *
- * Pages go through a pipeline (collector/pipeline.h): worker threads map a
- * chunk of the vmcore, classify its pages (lib/page-filter.h), check for
- * zero pages and compress; the calling thread writes the chunks in pfn
- * order. Memory stays bounded whatever the RAM size: a few chunks in
- * flight, and bitmaps written piece by piece.
+ * Pages go through a pipeline (collector/pipeline.h): worker threads read
+ * a chunk of the vmcore (mapped when it is /proc/vmcore), classify its
+ * pages (lib/page-filter.h), check for zero pages and compress; the chunks
+ * are written in pfn order, by the calling thread or by a worker that
+ * would otherwise wait for it. Memory stays bounded whatever the RAM size:
+ * a few chunks in flight, and bitmaps written piece by piece.
  */
 #pragma once
 

@@ -7,9 +7,10 @@
  * pages are 1/64 of the memory, and no page is read), as makedumpfile's
  * cyclic mode does. Its verdicts are kept for the second pass when their
  * bitmap is small (up to 128 GiB of memory), else the second pass
- * classifies again: memory stays bounded. The second pass reads the pages
- * kept, finds zero pages and compresses, on every worker thread; this
- * thread hands the results to the writer in pfn order.
+ * classifies again: memory stays bounded. The second pass skips the
+ * chunks the verdicts leave out whole, reads the pages kept, finds zero
+ * pages and compresses, on every worker thread; the results go to the
+ * writer in pfn order (see collector/pipeline.h).
  */
 #include "collect-internal.h"
 #include "log.h"
