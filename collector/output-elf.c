@@ -322,8 +322,12 @@ static int write_piece(struct elf_out *e, const struct dump_segment *g, struct s
 	Elf64_Phdr ph = {
 		.p_type = PT_LOAD,
 		.p_flags = SEGMENT_FLAGS,
-		/* a piece with no bytes has no offset, as makedumpfile writes it */
-		.p_offset = sw->filesz ? e->data_offset : 0,
+		/*
+		 * Even a piece with no bytes gets the offset where its bytes
+		 * would start: crash takes the first PT_LOAD's p_offset for the
+		 * size of the headers, and 0 there makes it refuse the file.
+		 */
+		.p_offset = e->data_offset,
 		.p_vaddr = g->virt_start,
 		.p_paddr = sw->paddr,
 		.p_filesz = sw->filesz,
