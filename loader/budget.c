@@ -28,7 +28,7 @@
  * out of memory with 104M ("Out of memory and no killable processes" while
  * the dump was written: the collector 17 MiB anonymous, tmpfs 5.6 MiB, slab
  * 16 MiB, free at the watermark); with the collector peaking at 31 MiB
- * instead of 21, 1 GiB guests need 120M. In the sum below, init_size
+ * instead of 21, both need 120M. In the sum below, init_size
  * already holds more than the kernel keeps once booted (about 52 MiB with
  * its page structs and per-CPU data), so what is left for the kernel's own
  * allocations is small: with the collector below, the total is about
