@@ -19,8 +19,12 @@
 #define DUMP_LEVEL_ZERO 1
 /* More threads than this would only add memory (chunks in flight) for no speed. */
 #define THREADS_MAX 64U
-/* Chunk results in flight, all together: the memory the pipeline may hold. */
-#define INFLIGHT_BYTES (24U << 20)
+/*
+ * Chunk results in flight, all together: the memory the pipeline may hold.
+ * Every page of it is faulted in once per dump, and faults are dear on a
+ * VM: 8 MiB against 24 took ~0.1 s of CPU off a 0.6 s dump (6.1 bench, -d 31).
+ */
+#define INFLIGHT_BYTES (8U << 20)
 #define CHUNK_PAGES_MIN 64U
 #define SLOTS_PER_THREAD 8U
 
