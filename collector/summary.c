@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "atomic-file.h"
 #include "json.h"
 
 const char *summary_result_to_string(enum summary_result r)
@@ -130,28 +131,11 @@ int summary_write(const struct summary *s, FILE *out)
 
 int summary_write_file(const struct summary *s, const char *path)
 {
-	_cleanup_free_ char *tmp = NULL;
-	_cleanup_fclose_ FILE *f = NULL;
-	int fd, r;
+	struct atomic_file af;
+	int r;
 
-	if (asprintf(&tmp, "%s.tmpXXXXXX", path) < 0)
-		return -ENOMEM;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return negative_errno();
-	f = fdopen(fd, "w");
-	if (!f) {
-		r = negative_errno();
-		close(fd);
-		unlink(tmp);
-		return r;
-	}
-	r = summary_write(s, f);
-	if (r >= 0 && (fchmod(fd, 0644) < 0 || fsync(fd) < 0))
-		r = negative_errno();
-	if (r >= 0 && rename(tmp, path) < 0)
-		r = negative_errno();
+	r = atomic_file_open(path, 0644, &af);
 	if (r < 0)
-		unlink(tmp);
-	return r;
+		return r;
+	return atomic_file_commit(&af, summary_write(s, af.f));
 }

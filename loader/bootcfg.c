@@ -21,6 +21,7 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 
+#include "atomic-file.h"
 #include "crashkernel-arg.h"
 #include "errmsg.h"
 #include "log.h"
@@ -426,26 +427,12 @@ int bootcfg_plan(const char *root, const char *value, struct bootcfg_plan *ret, 
 
 static int write_atomic(const char *path, const char *text)
 {
-	_cleanup_free_ char *tmp = NULL;
-	_cleanup_close_ int fd = -1;
 	int r;
 
 	r = mkdir_parents(path, 0755);
 	if (r < 0)
 		return r;
-	if (asprintf(&tmp, "%s.crashcap-XXXXXX", path) < 0)
-		return -ENOMEM;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return negative_errno();
-	r = fchmod(fd, 0644) < 0 ? negative_errno() : write_full_fd(fd, text, strlen(text));
-	if (r >= 0 && fsync(fd) < 0)
-		r = negative_errno();
-	if (r >= 0 && rename(tmp, path) < 0)
-		r = negative_errno();
-	if (r < 0)
-		unlink(tmp);
-	return r;
+	return atomic_file_write(path, 0644, text, strlen(text));
 }
 
 int bootcfg_apply(const char *root, const struct bootcfg_plan *p, char **error)

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "analyze-dir.h"
+#include "atomic-file.h"
 #include "dumps.h"
 #include "json.h"
 #include "log.h"
@@ -55,40 +56,20 @@ static uint64_t now_usec(void)
 
 int analysis_write_error(const char *json_path, const char *dump_name, const char *message)
 {
-	_cleanup_free_ char *tmp = NULL;
-	_cleanup_close_ int fd = -1;
+	struct atomic_file af;
 	struct json j;
-	FILE *f;
 	int r;
 
-	if (asprintf(&tmp, "%s.XXXXXX", json_path) < 0)
-		return -ENOMEM;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return log_debug_errno(negative_errno(), "Cannot create %s: %m", tmp);
-	f = fdopen(fd, "w");
-	if (!f) {
-		r = negative_errno();
-		(void)unlink(tmp);
+	r = atomic_file_open(json_path, 0600, &af);
+	if (r < 0)
 		return r;
-	}
-	fd = -1;
-	json_begin(&j, f, true);
+	json_begin(&j, af.f, true);
 	json_object_open(&j, NULL);
 	json_u64(&j, "version", 1);
 	json_string(&j, "dump", dump_name);
 	json_string(&j, "error", message);
 	json_object_close(&j);
-	r = json_end(&j);
-	if (fclose(f) != 0 && r >= 0)
-		r = negative_errno();
-	if (r >= 0 && rename(tmp, json_path) < 0)
-		r = negative_errno();
-	if (r < 0) {
-		(void)unlink(tmp);
-		return log_debug_errno(r, "Cannot write %s: %m", json_path);
-	}
-	return 0;
+	return atomic_file_commit(&af, json_end(&j));
 }
 
 static bool was_tried(const struct daemon_analyzer *a, const char *name)

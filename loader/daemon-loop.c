@@ -5,6 +5,7 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "atomic-file.h"
 #include "daemon-analyze.h"
 #include "debounce.h"
 #include "json.h"
@@ -29,18 +30,14 @@ struct daemon {
 static void write_state(const struct daemon *d)
 {
 	const struct service_stats *st = &d->svc.stats;
-	_cleanup_free_ char *path = NULL, *tmp = NULL;
+	_cleanup_free_ char *path = NULL;
+	struct atomic_file af;
 	struct json j;
-	FILE *f;
-	int r;
 
-	if (root_path(d->svc.root, DAEMON_STATE_PATH, &path) < 0 ||
-	    asprintf(&tmp, "%s.tmp", path) < 0 || mkdir_parents(path, 0755) < 0)
+	if (root_path(d->svc.root, DAEMON_STATE_PATH, &path) < 0 || mkdir_parents(path, 0755) < 0 ||
+	    atomic_file_open(path, 0644, &af) < 0)
 		return;
-	f = fopen(tmp, "we");
-	if (!f)
-		return;
-	json_begin(&j, f, true);
+	json_begin(&j, af.f, true);
 	json_object_open(&j, NULL);
 	json_i64(&j, "pid", getpid());
 	json_bool(&j, "loaded", d->svc.loaded);
@@ -65,9 +62,7 @@ static void write_state(const struct daemon *d)
 	}
 	json_string(&j, "settings_error", d->svc.error[0] ? d->svc.error : NULL);
 	json_object_close(&j);
-	r = json_end(&j);
-	if (fclose(f) != 0 || r < 0 || rename(tmp, path) < 0)
-		(void)unlink(tmp);
+	(void)atomic_file_commit(&af, json_end(&j));
 }
 
 /* ready: also READY=1, in the same message (after start or a reload). */

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "atomic-file.h"
 #include "json.h"
 #include "jsonflat.h"
 #include "log.h"
@@ -16,11 +17,11 @@
 
 int loaded_state_write(const char *root, const struct crash_image *img)
 {
-	_cleanup_free_ char *path = NULL, *tmp = NULL;
+	_cleanup_free_ char *path = NULL;
+	struct atomic_file af;
 	char when[32];
 	struct json j;
 	struct tm tm;
-	FILE *f;
 	int r;
 
 	r = root_path(root, LOADED_STATE_PATH, &path);
@@ -29,15 +30,14 @@ int loaded_state_write(const char *root, const struct crash_image *img)
 	r = mkdir_parents(path, 0755);
 	if (r < 0)
 		return r;
-	if (asprintf(&tmp, "%s.tmp", path) < 0)
-		return -ENOMEM;
-	f = fopen(tmp, "we");
-	if (!f)
-		return negative_errno();
+	/* Renamed into place: status never reads half a file. */
+	r = atomic_file_open(path, 0644, &af);
+	if (r < 0)
+		return r;
 	gmtime_r(&img->time, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 
-	json_begin(&j, f, true);
+	json_begin(&j, af.f, true);
 	json_object_open(&j, NULL);
 	json_string(&j, "kernel", img->kernel);
 	json_string(&j, "initrd", img->initrd);
@@ -51,15 +51,7 @@ int loaded_state_write(const char *root, const struct crash_image *img)
 	json_string(&j, "time", when);
 	json_i64(&j, "timestamp", (int64_t)img->time);
 	json_object_close(&j);
-	r = json_end(&j);
-	if (fclose(f) != 0 && r >= 0)
-		r = negative_errno();
-	/* Renamed into place: status never reads half a file. */
-	if (r >= 0 && rename(tmp, path) < 0)
-		r = negative_errno();
-	if (r < 0)
-		unlink(tmp);
-	return r;
+	return atomic_file_commit(&af, json_end(&j));
 }
 
 int loaded_state_remove(const char *root)

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 
+#include "atomic-file.h"
 #include "initramfs/target.h"
 #include "log.h"
 #include "rootfs.h"
@@ -188,27 +189,16 @@ int manifest_read(const char *path, struct manifest *ret)
 
 int manifest_write(const char *path, const struct manifest *m)
 {
-	_cleanup_free_ char *tmp = NULL;
-	FILE *f;
-	int r = 0;
+	struct atomic_file af;
+	int r;
 
-	if (asprintf(&tmp, "%s.tmp", path) < 0)
-		return -ENOMEM;
-	f = fopen(tmp, "we");
-	if (!f)
-		return negative_errno();
-	fprintf(f, "# what this crash initramfs was built from (crashcapd compares it)\n");
-	for (int i = 0; i < _MANIFEST_MAX; i++)
-		fprintf(f, "%s %s\n", input_names[i], m->hash[i]);
-	if (fflush(f) != 0 || ferror(f))
-		r = -EIO;
-	if (fclose(f) != 0 && r >= 0)
-		r = negative_errno();
-	if (r >= 0 && rename(tmp, path) < 0)
-		r = negative_errno();
+	r = atomic_file_open(path, 0644, &af);
 	if (r < 0)
-		unlink(tmp);
-	return r;
+		return r;
+	fprintf(af.f, "# what this crash initramfs was built from (crashcapd compares it)\n");
+	for (int i = 0; i < _MANIFEST_MAX; i++)
+		fprintf(af.f, "%s %s\n", input_names[i], m->hash[i]);
+	return atomic_file_commit(&af, 0);
 }
 
 int manifest_diff(const struct manifest *a, const struct manifest *b)
