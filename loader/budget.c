@@ -24,16 +24,16 @@
 /*
  * Measured with tests/qemu/find-min-crashkernel.py (Debian 6.1, init_size
  * 63.6 MiB, crashcap's 5.5 MiB initramfs of 15 files, dump level 31, one
- * thread): 1 GiB and 4 GiB guests captured with crashkernel=112M and ran
- * out of memory with 104M ("Out of memory and no killable processes" while
- * the dump was written: the collector 17 MiB anonymous, tmpfs 5.6 MiB, slab
- * 16 MiB, free at the watermark); with the collector peaking at 31 MiB
- * instead of 21, both need 120M. In the sum below, init_size
- * already holds more than the kernel keeps once booted (about 52 MiB with
- * its page structs and per-CPU data), so what is left for the kernel's own
- * allocations is small: with the collector below, the total is about
- * 20 MiB above the smallest size that captured, and the rounding to 16 MiB
- * adds to that.
+ * thread). With the collector's 8 MiB of chunks in flight (peak 14.6 MiB),
+ * 1 GiB guests captured with crashkernel=104M and ran out of memory with
+ * 96M ("Out of memory and no killable processes" while the dump was
+ * written; at the limit the kernel holds about 52 MiB once booted, slab 16
+ * MiB, tmpfs 5.6 MiB). With 24 MiB in flight (peak 31 MiB) both 1 and 4 GiB
+ * guests needed 120M; with 2 MiB (peak 8.6 MiB) 96M, and 88M ran out of
+ * memory while the crash kernel booted. In the sum below init_size already
+ * holds more than the kernel keeps once booted, so the constants for the
+ * kernel's own allocations are small: the total is about 15 MiB above the
+ * smallest size that captured, and the rounding to 16 MiB adds to that.
  */
 /* What the crash kernel allocates once booted: slab, stacks, modules, watermarks. */
 #define KERNEL_RUNTIME (16 * MIB)
@@ -41,11 +41,10 @@
 #define WRITEBACK (8 * MIB)
 /*
  * The collector without its page bitmaps: binary, buffers, and the chunks
- * in flight, bounded at 24 MiB for all threads together and held as whole
- * pages since d415c1e. Its peak RSS with one thread: 18-23 MiB on these
- * guests before that change, 30.6 (1 GiB) and 31.4 MiB (4 GiB) after it.
+ * in flight (8 MiB for all threads together). Its peak RSS with one thread
+ * was 14.6 MiB on 1 GiB guests.
  */
-#define COLLECTOR_BASE (30 * MIB)
+#define COLLECTOR_BASE (14 * MIB)
 /* Each worker: a zstd context, its page reader's buffers. */
 #define COLLECTOR_PER_THREAD (4 * MIB)
 /* When no initramfs is built yet (what crashcap builds is usually 3-6 MiB). */
