@@ -111,7 +111,7 @@ void settings_init(struct settings *s)
 		.path = strdup(DEFAULT_PATH), /* NULL on ENOMEM: settings_from_config fails then */
 		.dump_level = 31,
 		.compression = COMPRESSION_ZSTD,
-		.zstd_level = 3,
+		.zstd_level = 1,
 		.threads = 0,
 		.load_method = LOAD_METHOD_AUTO,
 		.final_action = ACTION_REBOOT,

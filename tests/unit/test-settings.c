@@ -16,7 +16,7 @@ static void test_defaults(void **state)
 	assert_string_equal(s.path, "/var/crash");
 	assert_int_equal(s.dump_level, 31);
 	assert_int_equal(s.compression, COMPRESSION_ZSTD);
-	assert_int_equal(s.zstd_level, 3);
+	assert_int_equal(s.zstd_level, 1);
 	assert_int_equal(s.threads, 0);
 	assert_int_equal(s.load_method, LOAD_METHOD_AUTO);
 	assert_null(s.kernel);
