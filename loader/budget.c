@@ -25,8 +25,8 @@
  * Measured with tests/qemu/find-min-crashkernel.py (Debian 6.1, init_size
  * 63.6 MiB, crashcap's 5.5 MiB initramfs of 15 files, dump level 31, one
  * thread). With the collector's 8 MiB of chunks in flight (peak 14.6 MiB),
- * 1 GiB guests captured with crashkernel=104M and ran out of memory with
- * 96M ("Out of memory and no killable processes" while the dump was
+ * 1 and 4 GiB guests captured with crashkernel=104M and ran out of memory
+ * with 96M ("Out of memory and no killable processes" while the dump was
  * written; at the limit the kernel holds about 52 MiB once booted, slab 16
  * MiB, tmpfs 5.6 MiB). With 24 MiB in flight (peak 31 MiB) both 1 and 4 GiB
  * guests needed 120M; with 2 MiB (peak 8.6 MiB) 96M, and 88M ran out of
