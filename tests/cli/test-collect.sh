@@ -2,114 +2,50 @@
 # crashcap-collect's command line: usage errors (exit 2), bad input (exit 1,
 # one clear line), and a round trip through a small ELF vmcore that Python
 # writes, complete (exit 0) and truncated (exit 1, an INCOMPLETE dump kept).
-set -u
-build=${CRASHCAP_BUILD:-build}
+. tests/cli/lib.sh
 bin=$build/crashcap-collect
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0 failed=0
-
-ok() { # desc
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-not_ok() { # desc detail
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	printf '#   %s\n' "$2"
-}
-# Runs the collector; sets rc, out (stdout) and err (stderr).
-run() {
-	"$bin" "$@" >"$tmp/stdout" 2>"$tmp/stderr"
-	rc=$?
-	out=$(cat "$tmp/stdout")
-	err=$(cat "$tmp/stderr")
-}
-# expect DESC RC STDERR-TEXT: exit status and an exact stderr line
-expect() {
-	if [ "$rc" != "$2" ]; then
-		not_ok "$1" "exit status $rc, expected $2; stderr: $err"
-	elif [ -n "$3" ] && ! grep -qxF -- "$3" "$tmp/stderr"; then
-		not_ok "$1" "stderr was: $err; expected the line: $3"
-	else
-		ok "$1"
-	fi
-}
-
-if [ ! -x "$bin" ]; then
-	not_ok "crashcap-collect is built" "$bin is missing: run make"
-	echo "1..$n"
-	exit 1
-fi
+cli_tmpdir collect
+RUN=("$bin")
+need_built "$bin"
 
 # A small x86_64 ELF vmcore: one CPU note, VMCOREINFO, 64 pages of RAM at
 # 1 MiB (16 of them zero). With a second argument, the file is cut there;
 # with a third, it has that many pages (pfns 8..23 stay zero).
 mkcore() { # path [truncate-at|0] [pages]
-	/usr/bin/python3 - "$@" <<'PY'
-import struct, sys
-path = sys.argv[1]
-pages = int(sys.argv[3]) if len(sys.argv) > 3 else 64
-def note(name, typ, desc):
-    n = name.encode() + b"\0"
-    pad = lambda b: b + b"\0" * (-len(b) % 4)
-    return struct.pack("<III", len(n), len(desc), typ) + pad(n) + pad(desc)
-vi = b"OSRELEASE=6.1.0-cli\nPAGESIZE=4096\nCRASHTIME=1700000000\n"
-notes = note("CORE", 1, b"\0" * 336) + note("VMCOREINFO", 0, vi)
-phoff, phnum = 64, 2
-note_off = phoff + phnum * 56
-load_off = (note_off + len(notes) + 4095) & ~4095
-mem = bytearray()
-for pfn in range(pages):
-    if 8 <= pfn < 24:
-        mem += bytes(4096)
-    else:
-        mem += bytes((pfn * 7 + i // 64) & 0xFF for i in range(4096))
-eh = b"\x7fELF" + bytes([2, 1, 1]) + bytes(9)
-eh += struct.pack("<HHIQQQIHHHHHH", 4, 62, 1, 0, phoff, 0, 0, 64, 56, phnum, 0, 0, 0)
-ph = struct.pack("<IIQQQQQQ", 4, 0, note_off, 0, 0, len(notes), len(notes), 0)
-ph += struct.pack("<IIQQQQQQ", 1, 7, load_off, 0xffff888000100000, 0x100000,
-                  len(mem), len(mem), 0)
-data = bytearray(eh + ph + notes)
-data += bytes(load_off - len(data)) + mem
-if len(sys.argv) > 2 and int(sys.argv[2]):
-    data = data[:int(sys.argv[2])]
-open(path, "wb").write(data)
-PY
+	/usr/bin/python3 tests/cli/mkcore.py "$@"
 }
 
 # usage errors: exit 2
 run
-expect "no arguments is a usage error" 2 "crashcap-collect: Expected VMCORE and OUTPUT, got 0 arguments. Try --help."
-run -d 32 "$tmp/vmcore" "$tmp/out"
-expect "-d 32 is a usage error" 2 "crashcap-collect: --dump-level must be 0..31, not '32'. Try --help."
-run --dump-level=abc "$tmp/vmcore" "$tmp/out"
-expect "-d abc is a usage error" 2 "crashcap-collect: --dump-level must be 0..31, not 'abc'. Try --help."
-run -d -1 "$tmp/vmcore" "$tmp/out"
-expect "-d -1 is a usage error" 2 "crashcap-collect: --dump-level must be 0..31, not '-1'. Try --help."
-run --compress lz4 "$tmp/vmcore" "$tmp/out"
-expect "--compress lz4 is a usage error" 2 "crashcap-collect: --compress must be zstd, zlib, lzo, snappy or none, not 'lz4'. Try --help."
-run --zstd-level 20 "$tmp/vmcore" "$tmp/out"
-expect "--zstd-level 20 is a usage error" 2 "crashcap-collect: --zstd-level must be -50..-1 or 1..19, not '20'. Try --help."
-run --frobnicate "$tmp/vmcore" "$tmp/out"
-expect "an unknown option is a usage error" 2 "crashcap-collect: Unknown option '--frobnicate'. Try --help."
-run "$tmp/vmcore" "$tmp/out" extra
-expect "three arguments is a usage error" 2 "crashcap-collect: Expected VMCORE and OUTPUT, got 3 arguments. Try --help."
-run -F "$tmp/vmcore" "$tmp/out"
-expect "-F with an output file is a usage error" 2 "crashcap-collect: With -F, expected VMCORE only (the stream goes to standard output), got 2 arguments. Try --help."
-run --zstd-level 0 "$tmp/vmcore" "$tmp/out"
-expect "--zstd-level 0 is a usage error" 2 "crashcap-collect: --zstd-level must be -50..-1 or 1..19, not '0'. Try --help."
-run --zstd-level -51 "$tmp/vmcore" "$tmp/out"
-expect "--zstd-level -51 is a usage error" 2 "crashcap-collect: --zstd-level must be -50..-1 or 1..19, not '-51'. Try --help."
-run -j -1 "$tmp/vmcore" "$tmp/out"
-expect "-j -1 is a usage error" 2 "crashcap-collect: --threads must be 0..1024, not '-1'. Try --help."
+expect_err_line "no arguments is a usage error" 2 "crashcap-collect: Expected VMCORE and OUTPUT, got 0 arguments. Try --help."
+run -d 32 "$tmp/vmcore" "$tmp/output"
+expect_err_line "-d 32 is a usage error" 2 "crashcap-collect: --dump-level must be 0..31, not '32'. Try --help."
+run --dump-level=abc "$tmp/vmcore" "$tmp/output"
+expect_err_line "-d abc is a usage error" 2 "crashcap-collect: --dump-level must be 0..31, not 'abc'. Try --help."
+run -d -1 "$tmp/vmcore" "$tmp/output"
+expect_err_line "-d -1 is a usage error" 2 "crashcap-collect: --dump-level must be 0..31, not '-1'. Try --help."
+run --compress lz4 "$tmp/vmcore" "$tmp/output"
+expect_err_line "--compress lz4 is a usage error" 2 "crashcap-collect: --compress must be zstd, zlib, lzo, snappy or none, not 'lz4'. Try --help."
+run --zstd-level 20 "$tmp/vmcore" "$tmp/output"
+expect_err_line "--zstd-level 20 is a usage error" 2 "crashcap-collect: --zstd-level must be -50..-1 or 1..19, not '20'. Try --help."
+run --frobnicate "$tmp/vmcore" "$tmp/output"
+expect_err_line "an unknown option is a usage error" 2 "crashcap-collect: Unknown option '--frobnicate'. Try --help."
+run "$tmp/vmcore" "$tmp/output" extra
+expect_err_line "three arguments is a usage error" 2 "crashcap-collect: Expected VMCORE and OUTPUT, got 3 arguments. Try --help."
+run -F "$tmp/vmcore" "$tmp/output"
+expect_err_line "-F with an output file is a usage error" 2 "crashcap-collect: With -F, expected VMCORE only (the stream goes to standard output), got 2 arguments. Try --help."
+run --zstd-level 0 "$tmp/vmcore" "$tmp/output"
+expect_err_line "--zstd-level 0 is a usage error" 2 "crashcap-collect: --zstd-level must be -50..-1 or 1..19, not '0'. Try --help."
+run --zstd-level -51 "$tmp/vmcore" "$tmp/output"
+expect_err_line "--zstd-level -51 is a usage error" 2 "crashcap-collect: --zstd-level must be -50..-1 or 1..19, not '-51'. Try --help."
+run -j -1 "$tmp/vmcore" "$tmp/output"
+expect_err_line "-j -1 is a usage error" 2 "crashcap-collect: --threads must be 0..1024, not '-1'. Try --help."
 run -d
-expect "-d without a value is a usage error" 2 "crashcap-collect: Missing value for option '-d'. Try --help."
+expect_err_line "-d without a value is a usage error" 2 "crashcap-collect: Missing value for option '-d'. Try --help."
 
 run --help
 if [ $rc = 0 ] && [[ $out == "Usage: crashcap-collect [OPTIONS] VMCORE OUTPUT"* ]] &&
-	grep -q "INCOMPLETE" "$tmp/stdout"; then
+	grep -q "INCOMPLETE" "$tmp/out"; then
 	ok "--help prints the usage and the exit statuses"
 else
 	not_ok "--help prints the usage and the exit statuses" "rc=$rc out=$out"
@@ -118,25 +54,25 @@ run --version
 if [ $rc = 0 ] && [[ $out == "crashcap-collect "* ]]; then ok "--version"; else not_ok "--version" "rc=$rc out=$out"; fi
 
 # bad input: exit 1, one line that names the problem
-run "$tmp/missing" "$tmp/out"
-expect "a missing vmcore" 1 "crashcap-collect: Cannot open $tmp/missing: No such file or directory"
+run "$tmp/missing" "$tmp/output"
+expect_err_line "a missing vmcore" 1 "crashcap-collect: Cannot open $tmp/missing: No such file or directory"
 echo "hello world, not a core" >"$tmp/text"
-run "$tmp/text" "$tmp/out"
-expect "a text file is not an ELF vmcore" 1 "crashcap-collect: $tmp/text: not an ELF vmcore (no ELF header)"
-[ ! -e "$tmp/out" ] && ok "no output is left after bad input" || not_ok "no output is left after bad input" "$tmp/out exists"
+run "$tmp/text" "$tmp/output"
+expect_err_line "a text file is not an ELF vmcore" 1 "crashcap-collect: $tmp/text: not an ELF vmcore (no ELF header)"
+[ ! -e "$tmp/output" ] && ok "no output is left after bad input" || not_ok "no output is left after bad input" "$tmp/out exists"
 /usr/bin/python3 -c 'import struct,sys; open(sys.argv[1],"wb").write(b"\x7fELF\x02\x01\x01"+bytes(9)+struct.pack("<HHI",2,62,1)+bytes(4096))' "$tmp/program"
-run "$tmp/program" "$tmp/out"
-expect "an executable is not a vmcore" 1 "crashcap-collect: $tmp/program: not an ELF vmcore (ELF type 2, expected a core file)"
-run "$tmp" "$tmp/out"
-expect "a directory is not a vmcore" 1 "crashcap-collect: $tmp is a directory, not a vmcore."
+run "$tmp/program" "$tmp/output"
+expect_err_line "an executable is not a vmcore" 1 "crashcap-collect: $tmp/program: not an ELF vmcore (ELF type 2, expected a core file)"
+run "$tmp" "$tmp/output"
+expect_err_line "a directory is not a vmcore" 1 "crashcap-collect: $tmp is a directory, not a vmcore."
 
 mkcore "$tmp/vmcore"
 run "$tmp/vmcore" "$tmp/nodir/out"
-expect "a missing output directory" 1 "crashcap-collect: Output directory $tmp/nodir does not exist."
+expect_err_line "a missing output directory" 1 "crashcap-collect: Output directory $tmp/nodir does not exist."
 
 # round trip
 run -d 1 "$tmp/vmcore" "$tmp/dump"
-expect "a small vmcore at -d 1" 0 ""
+expect_err_line "a small vmcore at -d 1" 0 ""
 if [[ $err == "crashcap-collect: $tmp/dump: 48 of 64 pages written, 16 zero pages, 0 excluded, "*", dump level 1, "*" s, "*" thread"*", peak memory "* ]]; then
 	ok "the summary line counts pages"
 else
@@ -151,7 +87,7 @@ perm=$(stat -c %a "$tmp/dump")
 [ "$perm" = 600 ] && ok "the dump is readable by its owner only" || not_ok "the dump is readable by its owner only" "mode $perm"
 
 run "$tmp/vmcore" "$tmp/dump31"
-expect "the default level 31 falls back to 1, with a note that says why" 0 "crashcap-collect: Dump level 31 asked, 1 applied: VMCOREINFO has no plausible SIZE(page)."
+expect_err_line "the default level 31 falls back to 1, with a note that says why" 0 "crashcap-collect: Dump level 31 asked, 1 applied: VMCOREINFO has no plausible SIZE(page)."
 run -q -d 0 --compress none "$tmp/vmcore" "$tmp/dump0"
 if [ $rc = 0 ] && [ -z "$err" ] && [ "$(stat -c %s "$tmp/dump0")" -gt $((64 * 4096)) ]; then
 	ok "--quiet -d 0 --compress none: silent, every page stored"
@@ -171,30 +107,30 @@ fi
 size=$(stat -c %s "$tmp/vmcore")
 mkcore "$tmp/cut" $((size - 10 * 4096 - 100))
 run -d 1 "$tmp/cut" "$tmp/dumpcut"
-expect "a truncated vmcore exits 1 with a warning" 1 "crashcap-collect: $tmp/cut is truncated: 11 pages could not be read; $tmp/dumpcut is an INCOMPLETE dump."
+expect_err_line "a truncated vmcore exits 1 with a warning" 1 "crashcap-collect: $tmp/cut is truncated: 11 pages could not be read; $tmp/dumpcut is an INCOMPLETE dump."
 status=$(od -An -tu4 -j424 -N4 "$tmp/dumpcut" 2>/dev/null | tr -d ' ')
 [ "$status" = $((0x20 | 0x8)) ] && ok "the kept dump says INCOMPLETE|ZSTD" || not_ok "the kept dump says INCOMPLETE|ZSTD" "status $status"
 
 # a full disk, as a file size limit: exit 1, a warning, the file kept
 (
 	ulimit -f 40
-	"$bin" -q -d 0 --compress none "$tmp/vmcore" "$tmp/dumpfull" 2>"$tmp/stderr"
+	"$bin" -q -d 0 --compress none "$tmp/vmcore" "$tmp/dumpfull" 2>"$tmp/err"
 	echo $? >"$tmp/rc"
 )
 rc=$(cat "$tmp/rc")
-err=$(cat "$tmp/stderr")
-expect "a full disk exits 1 with a warning" 1 "crashcap-collect: Writing $tmp/dumpfull stopped early: File too large. It is an INCOMPLETE dump of the 0 pages written."
+err=$(cat "$tmp/err")
+expect_err_line "a full disk exits 1 with a warning" 1 "crashcap-collect: Writing $tmp/dumpfull stopped early: File too large. It is an INCOMPLETE dump of the 0 pages written."
 status=$(od -An -tu4 -j424 -N4 "$tmp/dumpfull" 2>/dev/null | tr -d ' ')
 [ "$status" = 8 ] && ok "the kept dump says INCOMPLETE" || not_ok "the kept dump says INCOMPLETE" "status $status"
 
 # -F: the flattened stream, rebuilt by makedumpfile -R, is the regular dump
 "$bin" -q -d 1 -j 3 "$tmp/vmcore" "$tmp/regular"
-"$bin" -q -d 1 -j 1 -F "$tmp/vmcore" >"$tmp/stream" 2>"$tmp/stderr"
+"$bin" -q -d 1 -j 1 -F "$tmp/vmcore" >"$tmp/stream" 2>"$tmp/err"
 rc=$?
-if [ $rc = 0 ] && [ ! -s "$tmp/stderr" ] && [ "$(head -c 12 "$tmp/stream")" = makedumpfile ]; then
+if [ $rc = 0 ] && [ ! -s "$tmp/err" ] && [ "$(head -c 12 "$tmp/stream")" = makedumpfile ]; then
 	ok "-F writes the stream to standard output"
 else
-	not_ok "-F writes the stream to standard output" "rc=$rc $(cat "$tmp/stderr")"
+	not_ok "-F writes the stream to standard output" "rc=$rc $(cat "$tmp/err")"
 fi
 if command -v makedumpfile >/dev/null; then
 	rm -f "$tmp/rebuilt"
@@ -209,17 +145,17 @@ fi
 cmp -s "$tmp/stream" "$tmp/stream2" && ok "-F into a pipe" || not_ok "-F into a pipe" "streams differ"
 # SIGTERM in the middle: the stream still ends, with an INCOMPLETE header
 mkcore "$tmp/big" 0 8192
-"$bin" -q -d 0 --compress none -F "$tmp/big" 2>"$tmp/stderr" | head -c 100 >/dev/null
+"$bin" -q -d 0 --compress none -F "$tmp/big" 2>"$tmp/err" | head -c 100 >/dev/null
 rc=${PIPESTATUS[0]}
 # (the reader may be gone before the stream's header, or after some pages)
-if [ "$rc" = 1 ] && grep -qE "(Writing|Cannot write) standard output.*Broken pipe" "$tmp/stderr"; then
+if [ "$rc" = 1 ] && grep -qE "(Writing|Cannot write) standard output.*Broken pipe" "$tmp/err"; then
 	ok "a reader that goes away: EPIPE, exit 1, no signal death"
 else
-	not_ok "a reader that goes away: EPIPE, exit 1, no signal death" "rc=$rc $(cat "$tmp/stderr")"
+	not_ok "a reader that goes away: EPIPE, exit 1, no signal death" "rc=$rc $(cat "$tmp/err")"
 fi
 
 mkfifo "$tmp/fifo"
-"$bin" -d 0 --compress none -j 1 -F "$tmp/big" >"$tmp/fifo" 2>"$tmp/stderr" &
+"$bin" -d 0 --compress none -j 1 -F "$tmp/big" >"$tmp/fifo" 2>"$tmp/err" &
 pid=$!
 exec 3<"$tmp/fifo"
 dd bs=100000 count=1 iflag=fullblock <&3 >"$tmp/part" 2>/dev/null
@@ -228,10 +164,10 @@ cat <&3 >>"$tmp/part"
 exec 3<&-
 wait $pid
 rc=$?
-if [ $rc = 1 ] && grep -q "^crashcap-collect: Interrupted: standard output is an INCOMPLETE dump of the [0-9]* pages written.$" "$tmp/stderr"; then
+if [ $rc = 1 ] && grep -q "^crashcap-collect: Interrupted: standard output is an INCOMPLETE dump of the [0-9]* pages written.$" "$tmp/err"; then
 	ok "SIGTERM: exit 1 and a warning"
 else
-	not_ok "SIGTERM: exit 1 and a warning" "rc=$rc $(cat "$tmp/stderr")"
+	not_ok "SIGTERM: exit 1 and a warning" "rc=$rc $(cat "$tmp/err")"
 fi
 if command -v makedumpfile >/dev/null; then
 	rm -f "$tmp/rebuilt"
@@ -253,7 +189,7 @@ cmp -s "$tmp/from-elf" "$tmp/regular" && ok "the ELF output as input gives the s
 
 # --progress: at most a line a second, percent, speed and time left
 run --progress -q -d 0 --compress none --no-mmap "$tmp/big" "$tmp/bigdump"
-if [ $rc = 0 ] && ! grep -qv "^crashcap-collect: [0-9]*% of 32.0 MiB" "$tmp/stderr"; then
+if [ $rc = 0 ] && ! grep -qv "^crashcap-collect: [0-9]*% of 32.0 MiB" "$tmp/err"; then
 	ok "--progress prints only progress lines"
 else
 	not_ok "--progress prints only progress lines" "$err"
@@ -261,9 +197,8 @@ fi
 
 # --dump-dmesg
 run --dump-dmesg "$tmp/text" "$tmp/dmesg.txt"
-expect "--dump-dmesg on a text file" 1 "crashcap-collect: $tmp/text: not an ELF vmcore (no ELF header)"
+expect_err_line "--dump-dmesg on a text file" 1 "crashcap-collect: $tmp/text: not an ELF vmcore (no ELF header)"
 run --dump-dmesg "$tmp/vmcore" "$tmp/dmesg.txt"
-expect "--dump-dmesg without printk symbols" 1 "crashcap-collect: $tmp/vmcore: no kernel log found (VMCOREINFO lacks the printk symbols)."
+expect_err_line "--dump-dmesg without printk symbols" 1 "crashcap-collect: $tmp/vmcore: no kernel log found (VMCOREINFO lacks the printk symbols)."
 
-echo "1..$n"
-[ $failed = 0 ]
+cli_done

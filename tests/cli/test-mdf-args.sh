@@ -7,80 +7,18 @@
 # With the bench vmcore of a real 6.1 kernel present, makedumpfile
 # --dump-dmesg reads the -c and -l dumps, and makedumpfile with the same
 # arguments writes the very same bytes.
-set -u
-build=${CRASHCAP_BUILD:-build}
+. tests/cli/lib.sh
 bin=$build/crashcap-collect
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0 failed=0
 py=/usr/bin/python3
-
-ok() { # desc
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-not_ok() { # desc detail
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	printf '#   %s\n' "$2"
-}
-skip() { # desc why
-	n=$((n + 1))
-	echo "ok $n - $1 # SKIP $2"
-}
-# Runs the collector; sets rc, out (stdout) and err (stderr).
-run() {
-	"$bin" "$@" >"$tmp/stdout" 2>"$tmp/stderr"
-	rc=$?
-	out=$(cat "$tmp/stdout")
-	err=$(cat "$tmp/stderr")
-}
-# expect DESC RC STDERR-LINE: exit status and an exact stderr line ("" for any)
-expect() {
-	if [ "$rc" != "$2" ]; then
-		not_ok "$1" "exit status $rc, expected $2; stderr: $err"
-	elif [ -n "$3" ] && ! grep -qxF -- "$3" "$tmp/stderr"; then
-		not_ok "$1" "stderr was: $err; expected the line: $3"
-	else
-		ok "$1"
-	fi
-}
+cli_tmpdir mdf-args
+RUN=("$bin")
 status_of() { # dump: the header's status word
 	od -An -tu4 -j424 -N4 "$1" 2>/dev/null | tr -d ' '
 }
+need_built "$bin"
 
-if [ ! -x "$bin" ]; then
-	not_ok "crashcap-collect is built" "$bin is missing: run make"
-	echo "1..$n"
-	exit 1
-fi
-
-# 64 pages of RAM at 1 MiB: pfns 8..23 zero, the others a pattern of the pfn.
 mkcore() { # path
-	$py - "$1" <<'PY'
-import struct, sys
-def note(name, typ, desc):
-    n = name.encode() + b"\0"
-    pad = lambda b: b + b"\0" * (-len(b) % 4)
-    return struct.pack("<III", len(n), len(desc), typ) + pad(n) + pad(desc)
-vi = b"OSRELEASE=6.1.0-mdf\nPAGESIZE=4096\nCRASHTIME=1700000000\n"
-notes = note("CORE", 1, b"\0" * 336) + note("VMCOREINFO", 0, vi)
-phoff, phnum = 64, 2
-note_off = phoff + phnum * 56
-load_off = (note_off + len(notes) + 4095) & ~4095
-mem = bytearray()
-for pfn in range(64):
-    mem += bytes(4096) if 8 <= pfn < 24 else bytes((pfn * 7 + i // 64) & 0xFF for i in range(4096))
-eh = b"\x7fELF" + bytes([2, 1, 1]) + bytes(9)
-eh += struct.pack("<HHIQQQIHHHHHH", 4, 62, 1, 0, phoff, 0, 0, 64, 56, phnum, 0, 0, 0)
-ph = struct.pack("<IIQQQQQQ", 4, 0, note_off, 0, 0, len(notes), len(notes), 0)
-ph += struct.pack("<IIQQQQQQ", 1, 7, load_off, 0xffff888000100000, 0x100000,
-                  len(mem), len(mem), 0)
-data = bytearray(eh + ph + notes)
-data += bytes(load_off - len(data)) + mem
-open(sys.argv[1], "wb").write(data)
-PY
+	$py tests/cli/mkcore.py "$1"
 }
 
 # Every page through libkdumpfile, and the descriptors' flags: prints
@@ -120,7 +58,7 @@ check_set() { # desc status flags args...
 	shift 3
 	rm -f "$tmp/dump"
 	run "$@" "$tmp/vmcore" "$tmp/dump"
-	expect "$desc: exit 0" 0 ""
+	expect_err_line "$desc: exit 0" 0 ""
 	local st rb
 	st=$(status_of "$tmp/dump")
 	[ "$st" = "$want_status" ] && ok "$desc: header status $want_status" ||
@@ -131,7 +69,7 @@ check_set() { # desc status flags args...
 		not_ok "$desc: libkdumpfile reads every page; descriptor flags $want_flags" "$rb"
 }
 check_set "-l --message-level 7 -d 31 (Fedora)" 2 0,2 -l --message-level 7 -d 31
-grep -qxF -- "$note31" "$tmp/stderr" && ok "--message-level 7 shows the notes" ||
+grep -qxF -- "$note31" "$tmp/err" && ok "--message-level 7 shows the notes" ||
 	not_ok "--message-level 7 shows the notes" "$err"
 check_set "-c -d 31 (Debian)" 1 0,1 -c -d 31
 check_set "--num-threads 2" 32 0,32 --num-threads 2
@@ -165,17 +103,17 @@ if [ $rc = 0 ] && [ -n "$err" ]; then ok "--message-level 31 is accepted"; else 
 
 # -F, then -R: the same file as a regular run, and as makedumpfile -R makes it
 run -l --message-level 7 -d 31 "$tmp/vmcore" "$tmp/regular"
-"$bin" -l --message-level 7 -d 31 -F "$tmp/vmcore" >"$tmp/stream" 2>"$tmp/stderr"
+"$bin" -l --message-level 7 -d 31 -F "$tmp/vmcore" >"$tmp/stream" 2>"$tmp/err"
 rc=$?
 [ $rc = 0 ] && [ "$(head -c 12 "$tmp/stream")" = makedumpfile ] &&
 	ok "-l --message-level 7 -d 31 -F (Fedora over ssh) writes the stream" ||
 	not_ok "-l --message-level 7 -d 31 -F (Fedora over ssh) writes the stream" "rc=$rc"
-"$bin" -R "$tmp/rebuilt" <"$tmp/stream" 2>"$tmp/stderr"
+"$bin" -R "$tmp/rebuilt" <"$tmp/stream" 2>"$tmp/err"
 rc=$?
 if [ $rc = 0 ] && cmp -s "$tmp/rebuilt" "$tmp/regular"; then
 	ok "-R rebuilds the regular file byte for byte"
 else
-	not_ok "-R rebuilds the regular file byte for byte" "rc=$rc $(cat "$tmp/stderr")"
+	not_ok "-R rebuilds the regular file byte for byte" "rc=$rc $(cat "$tmp/err")"
 fi
 rb=$(readback "$tmp/rebuilt")
 [ "$rb" = "pages=64 bad=0 flags=0,2" ] && ok "the rebuilt dump reads back" || not_ok "the rebuilt dump reads back" "$rb"
@@ -187,55 +125,55 @@ else
 	skip "makedumpfile -R rebuilds the same file" "no makedumpfile"
 fi
 run -R "$tmp/rebuilt" <"$tmp/stream"
-expect "-R refuses an existing file" 1 "crashcap-collect: $tmp/rebuilt exists: remove it, or add -f to replace it."
+expect_err_line "-R refuses an existing file" 1 "crashcap-collect: $tmp/rebuilt exists: remove it, or add -f to replace it."
 run -R -f "$tmp/rebuilt" <"$tmp/stream"
-expect "-R -f replaces it" 0 ""
+expect_err_line "-R -f replaces it" 0 ""
 head -c 6000 "$tmp/stream" >"$tmp/cut-stream"
 run -R "$tmp/cut" <"$tmp/cut-stream"
-expect "-R on a stream cut short exits 1" 1 "crashcap-collect: The stream ended before its end marker: $tmp/cut is an INCOMPLETE dump of what arrived."
+expect_err_line "-R on a stream cut short exits 1" 1 "crashcap-collect: The stream ended before its end marker: $tmp/cut is an INCOMPLETE dump of what arrived."
 run -R "$tmp/notflat" <"$tmp/vmcore"
-expect "-R on something else exits 1" 1 "crashcap-collect: Standard input is not a flattened stream (makedumpfile -F or crashcap-collect -F)."
+expect_err_line "-R on something else exits 1" 1 "crashcap-collect: Standard input is not a flattened stream (makedumpfile -F or crashcap-collect -F)."
 run -R -l "$tmp/x" <"$tmp/stream"
-expect "-R with -l is a usage error" 1 "crashcap-collect: -R rebuilds a stream as it is: drop -c/-l/-p/-z, -E and -F. Try --help."
+expect_err_line "-R with -l is a usage error" 1 "crashcap-collect: -R rebuilds a stream as it is: drop -c/-l/-p/-z, -E and -F. Try --help."
 run -R <"$tmp/stream"
-expect "-R without a file" 1 "crashcap-collect: With -R, expected OUTPUT only (the stream comes on standard input), got 0 arguments. Try --help."
+expect_err_line "-R without a file" 1 "crashcap-collect: With -R, expected OUTPUT only (the stream comes on standard input), got 0 arguments. Try --help."
 
 # -f: makedumpfile refuses to replace a file without it
 run -c -d 31 "$tmp/vmcore" "$tmp/regular"
-expect "makedumpfile style refuses an existing output" 1 "crashcap-collect: $tmp/regular exists: remove it, or add -f to replace it."
+expect_err_line "makedumpfile style refuses an existing output" 1 "crashcap-collect: $tmp/regular exists: remove it, or add -f to replace it."
 run -c -d 31 -f "$tmp/vmcore" "$tmp/regular"
-expect "-f replaces it" 0 ""
+expect_err_line "-f replaces it" 0 ""
 [ "$(status_of "$tmp/regular")" = 1 ] && ok "the replaced file is the new zlib dump" || not_ok "the replaced file is the new zlib dump" "status $(status_of "$tmp/regular")"
 run -q -d 1 "$tmp/vmcore" "$tmp/regular"
-expect "crashcap style replaces the output as it always did" 0 ""
+expect_err_line "crashcap style replaces the output as it always did" 0 ""
 echo old >"$tmp/dmesg"
 run -c --dump-dmesg "$tmp/vmcore" "$tmp/dmesg"
-expect "--dump-dmesg in makedumpfile style refuses an existing file too" 1 "crashcap-collect: $tmp/dmesg exists: remove it, or add -f to replace it."
+expect_err_line "--dump-dmesg in makedumpfile style refuses an existing file too" 1 "crashcap-collect: $tmp/dmesg exists: remove it, or add -f to replace it."
 
 # run through a link named makedumpfile, as Debian's kdump-tools would find it in PATH
 mkdir "$tmp/bin"
 ln -s "$(realpath "$bin")" "$tmp/bin/makedumpfile"
 PATH="$tmp/bin:$PATH" makedumpfile -c -d 31 -F "$tmp/vmcore" 2>/dev/null | cat >"$tmp/linked.flat"
-PATH="$tmp/bin:$PATH" makedumpfile -R "$tmp/linked" <"$tmp/linked.flat" 2>"$tmp/stderr"
+PATH="$tmp/bin:$PATH" makedumpfile -R "$tmp/linked" <"$tmp/linked.flat" 2>"$tmp/err"
 rc=$?
 rb=$(readback "$tmp/linked")
 [ $rc = 0 ] && [ "$rb" = "pages=64 bad=0 flags=0,1" ] && ok "a link named makedumpfile: -c -d 31 -F, then -R" ||
-	not_ok "a link named makedumpfile: -c -d 31 -F, then -R" "rc=$rc $rb $(cat "$tmp/stderr")"
+	not_ok "a link named makedumpfile: -c -d 31 -F, then -R" "rc=$rc $rb $(cat "$tmp/err")"
 echo old >"$tmp/dmesg2"
-"$tmp/bin/makedumpfile" --dump-dmesg "$tmp/vmcore" "$tmp/dmesg2" 2>"$tmp/stderr"
+"$tmp/bin/makedumpfile" --dump-dmesg "$tmp/vmcore" "$tmp/dmesg2" 2>"$tmp/err"
 rc=$?
-err=$(cat "$tmp/stderr")
-expect "under that name --dump-dmesg refuses an existing file, as makedumpfile" 1 "crashcap-collect: $tmp/dmesg2 exists: remove it, or add -f to replace it."
-"$tmp/bin/makedumpfile" --frobnicate 2>"$tmp/stderr"
+err=$(cat "$tmp/err")
+expect_err_line "under that name --dump-dmesg refuses an existing file, as makedumpfile" 1 "crashcap-collect: $tmp/dmesg2 exists: remove it, or add -f to replace it."
+"$tmp/bin/makedumpfile" --frobnicate 2>"$tmp/err"
 rc=$?
-err=$(cat "$tmp/stderr")
-expect "under that name a usage error exits 1" 1 "crashcap-collect: Unknown option '--frobnicate'. Try --help."
+err=$(cat "$tmp/err")
+expect_err_line "under that name a usage error exits 1" 1 "crashcap-collect: Unknown option '--frobnicate'. Try --help."
 
 # options that would change the output and are not implemented: an error naming them, exit 1
 refused() { # option-and-value expected-line
 	# shellcheck disable=SC2086
 	run $1 "$tmp/vmcore" "$tmp/refused"
-	expect "$1 is refused by name" 1 "crashcap-collect: makedumpfile's ${1%% *} is not supported by crashcap-collect: $2."
+	expect_err_line "$1 is refused by name" 1 "crashcap-collect: makedumpfile's ${1%% *} is not supported by crashcap-collect: $2."
 }
 refused "-x vmlinux" "the page filter reads the kernel's layout from VMCOREINFO, not from vmlinux"
 refused "--split" "crashcap-collect writes one file, with one thread per CPU (-j N)"
@@ -253,7 +191,7 @@ tuning() { # option-and-value name
 	rm -f "$tmp/tuned"
 	# shellcheck disable=SC2086
 	run -l -d 31 $1 "$tmp/vmcore" "$tmp/tuned"
-	expect "$1 is accepted with a note" 0 "crashcap-collect: Note: $2 is makedumpfile tuning that crashcap-collect does not need; ignored."
+	expect_err_line "$1 is accepted with a note" 0 "crashcap-collect: Note: $2 is makedumpfile tuning that crashcap-collect does not need; ignored."
 }
 tuning "--cyclic-buffer 1024" "--cyclic-buffer"
 tuning "--work-dir /tmp" "--work-dir"
@@ -262,25 +200,25 @@ tuning "--splitblock-size 1024" "--splitblock-size"
 tuning "-b 8" "-b"
 rm -f "$tmp/tuned"
 run -l -d 31 --non-mmap "$tmp/vmcore" "$tmp/tuned"
-expect "--non-mmap is --no-mmap" 0 ""
+expect_err_line "--non-mmap is --no-mmap" 0 ""
 
 # usage errors: 1 in makedumpfile style (as makedumpfile), 2 in crashcap's
-run -l --frobnicate "$tmp/vmcore" "$tmp/out"
-expect "makedumpfile style: an unknown option exits 1" 1 "crashcap-collect: Unknown option '--frobnicate'. Try --help."
-run --frobnicate "$tmp/vmcore" "$tmp/out"
-expect "crashcap style: an unknown option exits 2" 2 "crashcap-collect: Unknown option '--frobnicate'. Try --help."
-run --frobnicate --message-level 7 "$tmp/vmcore" "$tmp/out"
-expect "the style is known before the bad option" 1 "crashcap-collect: Unknown option '--frobnicate'. Try --help."
-run -l -d 32 "$tmp/vmcore" "$tmp/out"
-expect "-l -d 32 exits 1" 1 "crashcap-collect: --dump-level must be 0..31, not '32'. Try --help."
-run --message-level 32 "$tmp/vmcore" "$tmp/out"
-expect "--message-level 32 exits 1" 1 "crashcap-collect: --message-level must be 0..31, not '32'. Try --help."
-run --num-threads x "$tmp/vmcore" "$tmp/out"
-expect "--num-threads x exits 1" 1 "crashcap-collect: --num-threads must be 0..1024, not 'x'. Try --help."
-run -E -c "$tmp/vmcore" "$tmp/out"
-expect "-E -c exits 1, as makedumpfile" 1 "crashcap-collect: -E writes an ELF core, whose pages are not compressed: drop -c/-l/-p/-z. Try --help."
+run -l --frobnicate "$tmp/vmcore" "$tmp/output"
+expect_err_line "makedumpfile style: an unknown option exits 1" 1 "crashcap-collect: Unknown option '--frobnicate'. Try --help."
+run --frobnicate "$tmp/vmcore" "$tmp/output"
+expect_err_line "crashcap style: an unknown option exits 2" 2 "crashcap-collect: Unknown option '--frobnicate'. Try --help."
+run --frobnicate --message-level 7 "$tmp/vmcore" "$tmp/output"
+expect_err_line "the style is known before the bad option" 1 "crashcap-collect: Unknown option '--frobnicate'. Try --help."
+run -l -d 32 "$tmp/vmcore" "$tmp/output"
+expect_err_line "-l -d 32 exits 1" 1 "crashcap-collect: --dump-level must be 0..31, not '32'. Try --help."
+run --message-level 32 "$tmp/vmcore" "$tmp/output"
+expect_err_line "--message-level 32 exits 1" 1 "crashcap-collect: --message-level must be 0..31, not '32'. Try --help."
+run --num-threads x "$tmp/vmcore" "$tmp/output"
+expect_err_line "--num-threads x exits 1" 1 "crashcap-collect: --num-threads must be 0..1024, not 'x'. Try --help."
+run -E -c "$tmp/vmcore" "$tmp/output"
+expect_err_line "-E -c exits 1, as makedumpfile" 1 "crashcap-collect: -E writes an ELF core, whose pages are not compressed: drop -c/-l/-p/-z. Try --help."
 run -l "$tmp/vmcore"
-expect "-l with one argument exits 1" 1 "crashcap-collect: Expected VMCORE and OUTPUT, got 1 argument. Try --help."
+expect_err_line "-l with one argument exits 1" 1 "crashcap-collect: Expected VMCORE and OUTPUT, got 1 argument. Try --help."
 run -l -d 31 --check-params "$tmp/vmcore" "$tmp/checked"
 if [ $rc = 0 ] && [ ! -e "$tmp/checked" ]; then ok "--check-params checks and writes nothing"; else not_ok "--check-params checks and writes nothing" "rc=$rc"; fi
 run -v
@@ -291,18 +229,18 @@ run --help
 # a target that fills up: exit 1, the file marked INCOMPLETE
 (
 	ulimit -f 24
-	"$bin" -l --message-level 7 -d 0 "$tmp/vmcore" "$tmp/full" 2>"$tmp/stderr"
+	"$bin" -l --message-level 7 -d 0 "$tmp/vmcore" "$tmp/full" 2>"$tmp/err"
 	echo $? >"$tmp/rc"
 )
 rc=$(cat "$tmp/rc")
-err=$(cat "$tmp/stderr")
-expect "a target that fills up exits 1" 1 ""
-grep -q "It is an INCOMPLETE dump of the [0-9]* pages written.$" "$tmp/stderr" &&
+err=$(cat "$tmp/err")
+expect_err_line "a target that fills up exits 1" 1 ""
+grep -q "It is an INCOMPLETE dump of the [0-9]* pages written.$" "$tmp/err" &&
 	ok "... and says the dump is INCOMPLETE" || not_ok "... and says the dump is INCOMPLETE" "$err"
 [ "$(status_of "$tmp/full")" = $((0x2 | 0x8)) ] && ok "... and the header says INCOMPLETE|LZO" ||
 	not_ok "... and the header says INCOMPLETE|LZO" "status $(status_of "$tmp/full")"
 run -c -d 31 -f "$tmp/vmcore" /dev/full
-expect "/dev/full exits 1" 1 "crashcap-collect: Cannot write /dev/full: No space left on device"
+expect_err_line "/dev/full exits 1" 1 "crashcap-collect: Cannot write /dev/full: No space left on device"
 
 # makedumpfile itself reads the -c and -l dumps of a real kernel (Debian's has no zstd or snappy)
 real=$build/cache/bench/6.1/vmcore.elf
@@ -311,13 +249,13 @@ if [ -r "$real" ] && command -v makedumpfile >/dev/null; then
 	for args in "-l --message-level 7 -d 31" "-c -d 31"; do
 		rm -f "$tmp/real.dump" "$tmp/got.txt"
 		# shellcheck disable=SC2086
-		"$bin" $args -q "$real" "$tmp/real.dump" 2>"$tmp/stderr"
+		"$bin" $args -q "$real" "$tmp/real.dump" 2>"$tmp/err"
 		rc=$?
 		makedumpfile --dump-dmesg "$tmp/real.dump" "$tmp/got.txt" >/dev/null 2>&1
 		if [ $rc = 0 ] && [ -s "$tmp/got.txt" ] && cmp -s "$tmp/got.txt" "$tmp/want.txt"; then
 			ok "makedumpfile --dump-dmesg reads the 6.1 dump made with $args"
 		else
-			not_ok "makedumpfile --dump-dmesg reads the 6.1 dump made with $args" "rc=$rc $(cat "$tmp/stderr")"
+			not_ok "makedumpfile --dump-dmesg reads the 6.1 dump made with $args" "rc=$rc $(cat "$tmp/err")"
 		fi
 		# the same pfns, the same compressed bytes: the very file makedumpfile writes
 		rm -f "$tmp/mdf.dump"
@@ -334,5 +272,4 @@ else
 	skip "makedumpfile --dump-dmesg reads real -c and -l dumps" "no $real (make bench fetches it)"
 fi
 
-echo "1..$n"
-[ $failed = 0 ]
+cli_done

@@ -1,0 +1,37 @@
+#!/usr/bin/python3
+"""A small x86_64 ELF vmcore for the CLI tests: one CPU note, VMCOREINFO
+(release 6.1.0-cli, no page tables: filtering falls back to zero pages), and
+64 pages of RAM at 1 MiB, pfns 8..23 zero, the others a pattern of the pfn.
+
+    mkcore.py PATH [CUT-AT|0] [PAGES]
+
+CUT-AT: the file is cut there (a truncated vmcore); PAGES: that many pages.
+"""
+import struct, sys
+path = sys.argv[1]
+pages = int(sys.argv[3]) if len(sys.argv) > 3 else 64
+def note(name, typ, desc):
+    n = name.encode() + b"\0"
+    pad = lambda b: b + b"\0" * (-len(b) % 4)
+    return struct.pack("<III", len(n), len(desc), typ) + pad(n) + pad(desc)
+vi = b"OSRELEASE=6.1.0-cli\nPAGESIZE=4096\nCRASHTIME=1700000000\n"
+notes = note("CORE", 1, b"\0" * 336) + note("VMCOREINFO", 0, vi)
+phoff, phnum = 64, 2
+note_off = phoff + phnum * 56
+load_off = (note_off + len(notes) + 4095) & ~4095
+mem = bytearray()
+for pfn in range(pages):
+    if 8 <= pfn < 24:
+        mem += bytes(4096)
+    else:
+        mem += bytes((pfn * 7 + i // 64) & 0xFF for i in range(4096))
+eh = b"\x7fELF" + bytes([2, 1, 1]) + bytes(9)
+eh += struct.pack("<HHIQQQIHHHHHH", 4, 62, 1, 0, phoff, 0, 0, 64, 56, phnum, 0, 0, 0)
+ph = struct.pack("<IIQQQQQQ", 4, 0, note_off, 0, 0, len(notes), len(notes), 0)
+ph += struct.pack("<IIQQQQQQ", 1, 7, load_off, 0xffff888000100000, 0x100000,
+                  len(mem), len(mem), 0)
+data = bytearray(eh + ph + notes)
+data += bytes(load_off - len(data)) + mem
+if len(sys.argv) > 2 and int(sys.argv[2]):
+    data = data[:int(sys.argv[2])]
+open(path, "wb").write(data)
