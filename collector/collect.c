@@ -20,11 +20,11 @@
 /* More threads than this would only add memory (chunks in flight) for no speed. */
 #define THREADS_MAX 64U
 /*
- * Chunk results in flight, all together: the memory the pipeline may hold.
+ * Chunk results in flight, all together (collect_options.inflight_bytes,
+ * default COLLECT_INFLIGHT_DEFAULT): the memory the pipeline may hold.
  * Every page of it is faulted in once per dump, and faults are dear on a
  * VM: 8 MiB against 24 took ~0.1 s of CPU off a 0.6 s dump (6.1 bench, -d 31).
  */
-#define INFLIGHT_BYTES (8U << 20)
 #define CHUNK_PAGES_MIN 64U
 #define SLOTS_PER_THREAD 8U
 
@@ -326,7 +326,7 @@ static void collect_done(struct collect *c)
 
 static int collect_setup(struct collect *c)
 {
-	uint64_t per_slot;
+	uint64_t per_slot, inflight;
 	int r;
 
 	r = build_ranges(c);
@@ -346,6 +346,8 @@ static int collect_setup(struct collect *c)
 	page_source_map_files(c->src, c->o->map_files);
 
 	c->threads = pick_threads(c->o->threads);
+	inflight = c->o->inflight_bytes ?: COLLECT_INFLIGHT_DEFAULT;
+	inflight = MAX(inflight, (uint64_t)COLLECT_INFLIGHT_MIN);
 	/*
 	 * Chunks are consumed in order, so one slow chunk (dense in pages kept,
 	 * or in pages that compress badly) holds every slot after it: with
@@ -354,8 +356,8 @@ static int collect_setup(struct collect *c)
 	 * thread spread a dense region over all of them.
 	 */
 	c->n_slots = MAX(2 * c->threads, MIN(SLOTS_PER_THREAD * c->threads,
-					     INFLIGHT_BYTES / (CHUNK_PAGES_MIN * DUMP_PAGE_SIZE)));
-	per_slot = INFLIGHT_BYTES / c->n_slots / DUMP_PAGE_SIZE;
+					     inflight / (CHUNK_PAGES_MIN * DUMP_PAGE_SIZE)));
+	per_slot = inflight / c->n_slots / DUMP_PAGE_SIZE;
 	/* A multiple of 64: chunk bitmaps are whole words. */
 	c->chunk_pages = (uint32_t)MIN(MAX(per_slot / 64 * 64, (uint64_t)CHUNK_PAGES_MIN),
 				       (uint64_t)PAGE_SOURCE_MAX_PAGES);
@@ -368,6 +370,7 @@ static int collect_setup(struct collect *c)
 			return r;
 	}
 	c->res->threads = c->threads;
+	c->res->inflight_bytes = (uint64_t)c->n_slots * c->chunk_pages * DUMP_PAGE_SIZE;
 	c->res->dump_level = c->level;
 	return 0;
 }

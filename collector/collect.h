@@ -38,7 +38,13 @@ struct collect_options {
 	const volatile sig_atomic_t *cancel;
 	bool no_mmap; /* read the vmcore with pread only */
 	bool map_files; /* map a saved vmcore file as /proc/vmcore is (tests); else pread */
+	/* Bound on chunk results in flight, all together; 0: COLLECT_INFLIGHT_DEFAULT. */
+	uint64_t inflight_bytes;
 };
+
+#define COLLECT_INFLIGHT_DEFAULT (8U << 20)
+/* Below this a chunk slot would be smaller than CHUNK_PAGES_MIN pages for 2 threads. */
+#define COLLECT_INFLIGHT_MIN (1U << 20)
 
 struct collect_result {
 	char release[65]; /* OSRELEASE of the dumped kernel, "" if unknown */
@@ -57,6 +63,7 @@ struct collect_result {
 	int dump_level; /* what was applied (may be lower than asked: fallback) */
 	char fallback[200]; /* why dump_level is lower than asked; "" when it is not */
 	unsigned threads; /* worker threads used */
+	uint64_t inflight_bytes; /* chunk memory the pipeline may hold, as sized */
 	uint64_t peak_rss_bytes; /* the process's peak resident set (getrusage) at the end */
 };
 

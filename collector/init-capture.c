@@ -200,7 +200,8 @@ static int write_dmesg(struct dump *d, const char *dir)
 
 /* collect_dump() into vmcore.incomplete; renamed to vmcore only once complete and on disk. */
 static int save_vmcore(const struct settings *s, const char *vmcore, const char *dir,
-		       struct collect_result *res, struct summary *sum, struct init_capture *c)
+		       uint64_t inflight_bytes, struct collect_result *res, struct summary *sum,
+		       struct init_capture *c)
 {
 	_cleanup_free_ char *partial = NULL, *final = NULL;
 	struct collect_options o = {
@@ -210,6 +211,7 @@ static int save_vmcore(const struct settings *s, const char *vmcore, const char 
 		.zstd_level = s->zstd_level,
 		.threads = s->threads,
 		.progress = true,
+		.inflight_bytes = inflight_bytes,
 	};
 	int r;
 
@@ -250,6 +252,12 @@ static int save_vmcore(const struct settings *s, const char *vmcore, const char 
 int init_capture_dump(const struct settings *s, const char *vmcore, const char *target_root,
 		      double start, struct init_capture *ret)
 {
+	return init_capture_dump_bounded(s, vmcore, target_root, start, 0, ret);
+}
+
+int init_capture_dump_bounded(const struct settings *s, const char *vmcore, const char *target_root,
+			      double start, uint64_t inflight_bytes, struct init_capture *ret)
+{
 	_cleanup_dump_ struct dump *d = NULL;
 	_cleanup_(crash_info_done) struct crash_info ci = {};
 	_cleanup_free_ char *name = NULL, *summary_path = NULL;
@@ -286,7 +294,7 @@ int init_capture_dump(const struct settings *s, const char *vmcore, const char *
 	else {
 		log_info("phase: writing the dump to %s", c.dir + strlen(target_root));
 		t0 = init_now();
-		if (save_vmcore(s, vmcore, c.dir, &res, &sum, &c) >= 0)
+		if (save_vmcore(s, vmcore, c.dir, inflight_bytes, &res, &sum, &c) >= 0)
 			c.result = res.incomplete ? SUMMARY_INCOMPLETE : SUMMARY_OK;
 		if (res.fallback[0])
 			log_warning("dump level %d asked, %d applied: %s", s->dump_level,

@@ -34,6 +34,23 @@ int init_module_flags(const char *path);
 int init_load_modules(const char *root, const char *list, unsigned *ret_loaded,
 		      unsigned *ret_failed);
 
+/*
+ * Unlinks the module files listed in root+list (as init_load_modules reads
+ * it), once loaded: in the crash kernel they sit in tmpfs, in the scarce
+ * reserved memory, and are never read again. Files already gone count as
+ * removed. Errors: reading the list, or the first unlink that failed.
+ */
+int init_drop_module_files(const char *root, const char *list, unsigned *ret_removed);
+
+/* MemAvailable from root/proc/meminfo, in bytes. */
+int init_read_mem_available(const char *root, uint64_t *ret);
+/*
+ * The collector's bound on chunks in flight for a crash kernel with this
+ * much memory available: a sixteenth of it, between COLLECT_INFLIGHT_MIN and
+ * COLLECT_INFLIGHT_DEFAULT; the default when unknown (0).
+ */
+uint64_t init_inflight_for(uint64_t mem_available);
+
 /* What the dump says about the crash. Fields are NULL when unknown. */
 struct crash_info {
 	char *release; /* VMCOREINFO OSRELEASE */
@@ -72,6 +89,9 @@ void init_capture_done(struct init_capture *c);
  */
 int init_capture_dump(const struct settings *s, const char *vmcore, const char *target_root,
 		      double start, struct init_capture *ret);
+/* The same, with the collector's chunks in flight bounded (0: its default). */
+int init_capture_dump_bounded(const struct settings *s, const char *vmcore, const char *target_root,
+			      double start, uint64_t inflight_bytes, struct init_capture *ret);
 
 /* RB_AUTOBOOT, RB_POWER_OFF or RB_HALT_SYSTEM. */
 int init_reboot_command(enum final_action a);

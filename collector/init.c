@@ -9,10 +9,12 @@
 
 #include <blkid/blkid.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
 
+#include "collect.h"
 #include "init-steps.h"
 #include "kexec_syscall.h"
 #include "log.h"
@@ -73,6 +75,70 @@ int init_load_modules(const char *root, const char *list, unsigned *ret_loaded,
 	*ret_loaded = loaded;
 	*ret_failed = failed;
 	return 0;
+}
+
+int init_drop_module_files(const char *root, const char *list, unsigned *ret_removed)
+{
+	_cleanup_free_ char *data = NULL;
+	unsigned removed = 0;
+	char *line, *save = NULL;
+	int r, ret = 0;
+
+	r = root_read_file(root, list, 1 << 20, &data, NULL);
+	if (r == -ENOENT) {
+		*ret_removed = 0;
+		return 0;
+	}
+	if (r < 0)
+		return log_debug_errno(r, "Cannot read %s: %m", list);
+	for (line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		_cleanup_free_ char *p = NULL;
+		char *path = strstrip(line);
+
+		if (!*path || *path == '#' || path[0] != '/')
+			continue;
+		r = root_path(root, path, &p);
+		if (r < 0)
+			return r;
+		if (unlink(p) < 0 && errno != ENOENT) {
+			r = log_debug_errno(negative_errno(), "Cannot remove %s: %m", p);
+			if (ret == 0)
+				ret = r;
+			continue;
+		}
+		removed++;
+	}
+	if (ret < 0)
+		return ret;
+	*ret_removed = removed;
+	return 0;
+}
+
+int init_read_mem_available(const char *root, uint64_t *ret)
+{
+	_cleanup_free_ char *data = NULL;
+	unsigned long long kib;
+	const char *p;
+	int r;
+
+	r = root_read_file(root, "/proc/meminfo", 1 << 16, &data, NULL);
+	if (r < 0)
+		return r;
+	p = strstr(data, "MemAvailable:");
+	if (!p || (p != data && p[-1] != '\n'))
+		return -ENODATA;
+	if (sscanf(p, "MemAvailable: %llu kB", &kib) != 1)
+		return -EBADMSG;
+	*ret = (uint64_t)kib * 1024;
+	return 0;
+}
+
+uint64_t init_inflight_for(uint64_t mem_available)
+{
+	if (mem_available == 0)
+		return COLLECT_INFLIGHT_DEFAULT;
+	return MIN(MAX(mem_available / 16, (uint64_t)COLLECT_INFLIGHT_MIN),
+		   (uint64_t)COLLECT_INFLIGHT_DEFAULT);
 }
 
 int init_reboot_command(enum final_action a)
@@ -175,7 +241,8 @@ static enum final_action run(double start, char *final_line, size_t len)
 	_cleanup_(init_capture_done) struct init_capture c = {};
 	_cleanup_free_ char *dev = NULL;
 	struct config_error err = {};
-	unsigned loaded, failed, timeout;
+	unsigned loaded, failed, timeout, removed;
+	uint64_t avail = 0, inflight;
 	char buf[600], size[32];
 	int r;
 
@@ -201,6 +268,10 @@ static enum final_action run(double start, char *final_line, size_t len)
 	r = init_load_modules("/", INIT_MODULES_LIST, &loaded, &failed);
 	if (r >= 0)
 		log_info("phase: %u modules loaded, %u failed", loaded, failed);
+	/* Loaded modules live in kernel memory: their files only crowd the reservation. */
+	r = init_drop_module_files("/", INIT_MODULES_LIST, &removed);
+	if (r < 0)
+		log_warning_errno(r, "Cannot remove the loaded modules' files: %m");
 
 	if (!s.target) {
 		snprintf(final_line, len, "failed: no dump target in " INIT_CONFIG_PATH);
@@ -225,7 +296,18 @@ static enum final_action run(double start, char *final_line, size_t len)
 		return s.failure_action;
 	}
 
-	r = init_capture_dump(&s, INIT_VMCORE, INIT_TARGET_DIR, start, &c);
+	/*
+	 * The crash kernel has only what crashkernel= reserved: at 96M about
+	 * 30 MiB is left for the collector, and 8 MiB of chunks in flight ran
+	 * it out of memory. Slower with less in flight, but a dump.
+	 */
+	r = init_read_mem_available("/", &avail);
+	if (r < 0)
+		log_warning_errno(r, "Cannot read MemAvailable from /proc/meminfo: %m");
+	inflight = init_inflight_for(avail);
+	log_info("phase: %" PRIu64 " KiB available, %" PRIu64 " KiB of chunks in flight",
+		 avail >> 10, inflight >> 10);
+	r = init_capture_dump_bounded(&s, INIT_VMCORE, INIT_TARGET_DIR, start, inflight, &c);
 	sync();
 	if (umount(INIT_TARGET_DIR) < 0)
 		log_warning_errno(errno, "Cannot unmount " INIT_TARGET_DIR ": %m");
