@@ -17,11 +17,13 @@ class Capture:
 def capture(name, config_text, mem="1G", crashkernel="256M", raw_copy=False,
             timeout=300, progress=None, series="6.1", numa_nodes=1, load_args="",
             vmcore_info=False, workload=None, first_kernel_args="", mem_opts="",
-            qmp=False, on_line=None, files=None, extra_args=None, crash_series=None):
+            qmp=False, on_line=None, files=None, extra_args=None, crash_series=None,
+            crash_append=""):
     """load_args, workload, files: see guest.build_first_initrd; vmcore_info: see
     guest.build_crash_initrd (then .vmcore_phdrs); first_kernel_args,
     mem_opts, qmp, on_line, extra_args: see guest.GuestRun; crash_series:
-    another kernel (and its modules) to boot as the crash kernel."""
+    another kernel (and its modules) to boot as the crash kernel; crash_append:
+    words `crashcapctl load --append` adds to the crash kernel's command line."""
     c = Capture()
     c.work = os.path.join(guest.BUILD, "qemu", name)
     os.makedirs(c.work, exist_ok=True)
@@ -31,6 +33,7 @@ def capture(name, config_text, mem="1G", crashkernel="256M", raw_copy=False,
     c.crash_initrd, c.rebuild_output = guest.build_crash_initrd(
         c.work, crash_kdir, config_text, raw_copy=raw_copy, vmcore_info=vmcore_info)
     first = guest.build_first_initrd(c.work, crash_kdir, c.crash_initrd, load_args=load_args,
+                                     crash_append=crash_append,
                                      workload=workload, files=files)
     c.disk = os.path.join(c.work, "dump-disk.img")
     guest.make_disk(c.disk)

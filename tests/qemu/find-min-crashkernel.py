@@ -86,15 +86,13 @@ def estimate_of(c):
 
 
 def probe(mem, mib, args):
-    name = f"findmin-{mem}-{mib}M"
+    name = f"findmin{args.tag}-{mem}-{mib}M"
     config = CONFIG
-    if args.crash_args:
-        config += f"crash_args = {args.crash_args}\n"
     if args.threads is not None:
         config += f"threads = {args.threads}\n"
     c = capture.capture(name, config, mem=mem, crashkernel=f"{mib}M", series=args.series,
                         timeout=args.timeout, workload=WORKLOAD,
-                        crash_series=args.crash_series)
+                        crash_series=args.crash_series, crash_append=args.crash_args)
     ok = (c.run.reached("dump saved") and c.summary is not None
           and c.summary.get("result") == "ok")
     peak = c.summary.get("peak_rss_bytes", 0) if c.summary else 0
@@ -137,9 +135,12 @@ def main():
     p.add_argument("--series", default="6.1")
     p.add_argument("--crash-series", default=None,
                    help="another kernel to boot as the crash kernel (e.g. 6.1-cloud)")
-    p.add_argument("--crash-args", default="", help="crash_args for crashcap.conf")
+    # The guest loads without a crashcap.conf: these go through `load --append`.
+    p.add_argument("--crash-args", default="",
+                   help="more words for the crash kernel's command line")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--timeout", type=int, default=300)
+    p.add_argument("--tag", default="", help="added to the work directories' names")
     args = p.parse_args()
     mems = args.mem or ["1G", "4G"]
     summary = []
