@@ -4,7 +4,9 @@ dump is collected and summarised. Only the guest crashes: it runs under QEMU.
 """
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import time
 
@@ -77,8 +79,29 @@ def main():
               f"(peak memory {s.get('peak_rss_bytes', 0) / 2**20:.1f} MiB)")
     if info:
         print(f"  checked        libkdumpfile reads the dump: {info['sysname']} {info['release']}")
+    report = analyze(c.vmcore, os.path.join(guest.BUILD, "crashcapctl"))
+    if report:
+        print(report)
     print(f"  serial log     {c.run.serial_path}")
     return 0
+
+
+def analyze(vmcore, ctl):
+    """Why it died, as `crashcapctl analyze` reads it from the dump alone (no debug symbols)."""
+    t = time.monotonic()
+    r = subprocess.run([ctl, "analyze", "--json", vmcore], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=120)
+    secs = time.monotonic() - t
+    if r.returncode != 0:
+        return f"  analyze        crashcapctl analyze failed: {r.stderr.strip()[-300:]}"
+    panic = json.loads(r.stdout).get("panic") or {}
+    frames = [f["symbol"] for f in panic.get("backtrace") or [] if not f.get("unsure")]
+    lines = [f"  panicking task pid {panic.get('pid', '?')} ({panic.get('comm', '?')}) on CPU "
+             f"{panic.get('cpu', '?')}; read by crashcapctl analyze in {secs:.2f} s, "
+             f"no debug symbols"]
+    for i, sym in enumerate(frames[:6]):
+        lines.append(f"  {'backtrace' if i == 0 else '':14} {sym}")
+    return "\n".join(lines)
 
 
 sys.exit(main())
