@@ -24,16 +24,20 @@
 /*
  * Measured with tests/qemu/find-min-crashkernel.py (Debian 6.1, init_size
  * 63.6 MiB, crashcap's 5.5 MiB initramfs of 15 files, dump level 31, one
- * thread). With the collector's 8 MiB of chunks in flight (peak 14.6 MiB),
- * 1 and 4 GiB guests captured with crashkernel=104M and ran out of memory
- * with 96M ("Out of memory and no killable processes" while the dump was
- * written; at the limit the kernel holds about 52 MiB once booted, slab 16
- * MiB, tmpfs 5.6 MiB). With 24 MiB in flight (peak 31 MiB) both 1 and 4 GiB
- * guests needed 120M; with 2 MiB (peak 8.6 MiB) 96M, and 88M ran out of
- * memory while the crash kernel booted. In the sum below init_size already
- * holds more than the kernel keeps once booted, so the constants for the
- * kernel's own allocations are small: the total is about 15 MiB above the
- * smallest size that captured, and the rounding to 16 MiB adds to that.
+ * thread). The crash kernel's /init bounds the collector's chunks in flight
+ * by MemAvailable/16 (1-8 MiB) and removes the loaded modules' files from
+ * its tmpfs: 1 and 4 GiB guests now capture with crashkernel=96M (collector
+ * peak 7.8 MiB, 1.4 MiB in flight, 23 MiB available when it started) and at
+ * 88M the crash kernel runs out of memory while it unpacks the initramfs,
+ * before /init (24 MiB free at boot, 12 MiB of it slab; 8.3 MiB of that
+ * went with lockdown=confidentiality, which stops 6.1 from making tracefs'
+ * files for every trace event: then 88M captured, 80M still did not).
+ * Before, with 8 MiB in flight (peak 14.6 MiB), the limit was 104M, and
+ * with 24 MiB (peak 31 MiB) 120M. In the sum below init_size already holds
+ * more than the kernel keeps once booted (about 52 MiB), so the constants
+ * for the kernel's own allocations are small: the total is about 15 MiB
+ * above the smallest size that captured, and the rounding to 16 MiB adds to
+ * that.
  */
 /* What the crash kernel allocates once booted: slab, stacks, modules, watermarks. */
 #define KERNEL_RUNTIME (16 * MIB)
@@ -41,10 +45,11 @@
 #define WRITEBACK (8 * MIB)
 /*
  * The collector without its page bitmaps: binary, buffers, and the chunks
- * in flight (8 MiB for all threads together). Its peak RSS with one thread
- * was 14.6 MiB on 1 GiB guests.
+ * in flight (MemAvailable/16 in the crash kernel: 1.5-2.5 MiB at the sizes
+ * proposed here). Its peak RSS with one thread was 7.8 MiB on 1 GiB guests
+ * with crashkernel=96M.
  */
-#define COLLECTOR_BASE (14 * MIB)
+#define COLLECTOR_BASE (7 * MIB)
 /* Each worker: a zstd context, its page reader's buffers. */
 #define COLLECTOR_PER_THREAD (4 * MIB)
 /* When no initramfs is built yet (what crashcap builds is usually 3-6 MiB). */

@@ -105,7 +105,7 @@ static void test_fixture_root(void **state)
 	assert_int_equal(b.ram_end, 0x3ffe0000);
 	assert_false(b.ram_end_from_setting);
 	assert_int_equal(b.parts[BUDGET_COLLECTOR].source, BUDGET_SOURCE_MODEL);
-	assert_int_equal(b.parts[BUDGET_COLLECTOR].bytes, 18 * MIB + BITMAPS_1G);
+	assert_int_equal(b.parts[BUDGET_COLLECTOR].bytes, 11 * MIB + BITMAPS_1G);
 	assert_int_equal(b.parts[BUDGET_KERNEL_RUNTIME].bytes, 16 * MIB);
 	assert_int_equal(b.parts[BUDGET_WRITEBACK].bytes, 8 * MIB);
 	assert_int_equal(b.parts[BUDGET_KERNEL_RUNTIME].source, BUDGET_SOURCE_MODEL);
