@@ -132,7 +132,7 @@ _noreturn_ static void run_child(const struct daemon_analyzer *a, const char *du
 	(void)sched_setscheduler(0, SCHED_IDLE, &sp);
 	(void)setpriority(PRIO_PROCESS, 0, 19);
 	(void)setrlimit(RLIMIT_CORE, &core);
-	if (a->limits.memory_bytes)
+	if (DAEMON_ANALYZE_MEMORY_LIMIT && a->limits.memory_bytes)
 		(void)setrlimit(RLIMIT_DATA, &rl);
 	r = analyze_write_json(dump, a->json, NULL);
 	if (r < 0) {

@@ -12,6 +12,17 @@
  */
 #pragma once
 
+/*
+ * Built with AddressSanitizer (make SANITIZE=1), the analyzing child gets no
+ * memory limit: ASan's shadow mappings count against RLIMIT_DATA, and the
+ * child would die before analyzing anything.
+ */
+#ifdef __SANITIZE_ADDRESS__
+#define DAEMON_ANALYZE_MEMORY_LIMIT 0
+#else
+#define DAEMON_ANALYZE_MEMORY_LIMIT 1
+#endif
+
 #include <systemd/sd-event.h>
 
 #include "settings.h"
