@@ -31,7 +31,9 @@
  * 88M the crash kernel runs out of memory while it unpacks the initramfs,
  * before /init (24 MiB free at boot, 12 MiB of it slab; 8.3 MiB of that
  * went with lockdown=confidentiality, which stops 6.1 from making tracefs'
- * files for every trace event: then 88M captured, 80M still did not).
+ * files for every trace event: then 88M captured; cgroup.memory=nokmem, no
+ * 4 MiB of memcg pointers for a per-CPU chunk, alone 88M too; both 80M, on
+ * 1 and 4 GiB guests, and 72M did not boot).
  * Before, with 8 MiB in flight (peak 14.6 MiB), the limit was 104M, and
  * with 24 MiB (peak 31 MiB) 120M. In the sum below init_size already holds
  * more than the kernel keeps once booted (about 52 MiB), so the constants
