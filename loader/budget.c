@@ -26,20 +26,21 @@
  * 63.6 MiB, crashcap's 5.5 MiB initramfs of 15 files, dump level 31, one
  * thread). The crash kernel's /init bounds the collector's chunks in flight
  * by MemAvailable/16 (1-8 MiB) and removes the loaded modules' files from
- * its tmpfs: 1 and 4 GiB guests now capture with crashkernel=96M (collector
- * peak 7.8 MiB, 1.4 MiB in flight, 23 MiB available when it started) and at
- * 88M the crash kernel runs out of memory while it unpacks the initramfs,
- * before /init (24 MiB free at boot, 12 MiB of it slab; 8.3 MiB of that
- * went with lockdown=confidentiality, which stops 6.1 from making tracefs'
- * files for every trace event: then 88M captured; cgroup.memory=nokmem, no
- * 4 MiB of memcg pointers for a per-CPU chunk, alone 88M too; both 80M, on
- * 1 and 4 GiB guests, and 72M did not boot).
+ * its tmpfs: 1 and 4 GiB guests then captured with crashkernel=96M
+ * (collector peak 7.8 MiB, 1.4 MiB in flight, 23 MiB available when it
+ * started); at 88M the crash kernel ran out of memory while it unpacked the
+ * initramfs (24 MiB free at boot, 12 MiB of it slab, 8.3 MiB of that
+ * tracefs' files for every trace event, and 4 MiB of memcg pointers for a
+ * per-CPU chunk). With cgroup.memory=nokmem and
+ * initcall_blacklist=tracer_init_tracefs, now on crashcap's crash kernel
+ * command line (loader/load-prep.c), 1 and 4 GiB guests capture with 80M
+ * and 72M does not boot.
  * Before, with 8 MiB in flight (peak 14.6 MiB), the limit was 104M, and
  * with 24 MiB (peak 31 MiB) 120M. In the sum below init_size already holds
  * more than the kernel keeps once booted (about 52 MiB), so the constants
- * for the kernel's own allocations are small: the total is about 15 MiB
- * above the smallest size that captured, and the rounding to 16 MiB adds to
- * that.
+ * for the kernel's own allocations are small; the proposal (112M) is
+ * 32 MiB above the smallest size that captured: a margin for the devices
+ * and drivers of real machines, which these guests do not have.
  */
 /* What the crash kernel allocates once booted: slab, stacks, modules, watermarks. */
 #define KERNEL_RUNTIME (16 * MIB)

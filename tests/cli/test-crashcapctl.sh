@@ -89,7 +89,7 @@ expect "status text names the kernel that will boot" 0 "Kernel:       /boot/vmli
 run --root "$r" load --initrd "$initrd" --append "crashcap.test=1"
 expect "load with a fake bzImage and --initrd succeeds" 0 "crash kernel loaded: $kernel with $initrd"
 log=$r/run/crashcap/fake-syscalls.log
-want="kexec_file_load kernel=$(realpath "$kernel") initrd=$(realpath "$initrd") cmdline=\"console=tty0 console=ttyS0,115200n8 irqpoll nr_cpus=1 reset_devices panic=1 nousb noresume mce=off swiotlb=noforce memhp_default_state=offline crashcap.test=1\" flags=KEXEC_FILE_ON_CRASH (0x2) -> 0"
+want="kexec_file_load kernel=$(realpath "$kernel") initrd=$(realpath "$initrd") cmdline=\"console=tty0 console=ttyS0,115200n8 irqpoll nr_cpus=1 reset_devices panic=1 nousb noresume mce=off swiotlb=noforce memhp_default_state=offline cgroup.memory=nokmem initcall_blacklist=tracer_init_tracefs crashcap.test=1\" flags=KEXEC_FILE_ON_CRASH (0x2) -> 0"
 if [ "$(cat "$log" 2>/dev/null)" = "$want" ]; then ok "fake log: one kexec_file_load, flags KEXEC_FILE_ON_CRASH"; else not_ok "fake log: one kexec_file_load, flags KEXEC_FILE_ON_CRASH" "got: $(cat "$log" 2>&1)
 want: $want"; fi
 run --root "$r" status

@@ -22,7 +22,7 @@
 #define SERIAL "console=tty0 console=ttyS0,115200n8"
 #define DEFAULTS                                                                          \
 	"irqpoll nr_cpus=1 reset_devices panic=1 nousb noresume mce=off swiotlb=noforce " \
-	"memhp_default_state=offline"
+	"memhp_default_state=offline cgroup.memory=nokmem initcall_blacklist=tracer_init_tracefs"
 
 /* What each fake saw; the errors they return. */
 static struct {

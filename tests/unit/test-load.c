@@ -16,7 +16,7 @@
 #define CONSOLES "console=tty0 console=ttyS0,115200n8"
 #define DEFAULTS                                                                          \
 	"irqpoll nr_cpus=1 reset_devices panic=1 nousb noresume mce=off swiotlb=noforce " \
-	"memhp_default_state=offline"
+	"memhp_default_state=offline cgroup.memory=nokmem initcall_blacklist=tracer_init_tracefs"
 
 /* What the fake syscall saw; the error it returns. */
 static struct {
@@ -309,7 +309,7 @@ static void test_errno_messages(void **state)
 		  "crashkernel=384M) or make the initrd smaller" },
 		{ -EINVAL,
 		  "the kernel rejected the load as invalid (EINVAL): check the crash kernel "
-		  "command line (142 bytes): " CONSOLES " " DEFAULTS },
+		  "command line (202 bytes): " CONSOLES " " DEFAULTS },
 		{ -ENOSYS, "this kernel has no kexec_file_load (ENOSYS): it was built without "
 			   "CONFIG_KEXEC_FILE" },
 		{ -EIO, "kexec_file_load failed: Input/output error" },
