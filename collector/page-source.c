@@ -168,6 +168,37 @@ static int ensure_buf(struct page_reader *r)
 	return 0;
 }
 
+/*
+ * One page of /proc/vmcore through a mapping of its own. read() of
+ * /proc/vmcore ioremaps each old page, and the crash kernel refuses that
+ * ("ioremap on RAM") for pages it counts as its own RAM, such as DIMMs
+ * hot-added to the dead kernel that it found in the ACPI tables (seen in
+ * test-hotplug when a chunk spanned two PT_LOADs); a mapping has no such
+ * check.
+ */
+static int copy_mapped_page(struct page_reader *r, uint64_t paddr, uint8_t *out)
+{
+	struct page_source *s = r->src;
+	const struct dump_segment *g;
+	uint64_t off;
+	void *p;
+
+	if (!s->procfs || !atomic_load(&s->mmap_ok))
+		return -EOPNOTSUPP;
+	g = segment_for(r, paddr, DUMP_PAGE_SIZE);
+	if (!g)
+		return -ENOENT;
+	off = g->file_offset + paddr - g->phys_start;
+	if (off % DUMP_PAGE_SIZE)
+		return -EINVAL;
+	p = mmap(NULL, DUMP_PAGE_SIZE, PROT_READ, MAP_PRIVATE, s->fd, (off_t)off);
+	if (p == MAP_FAILED)
+		return -errno;
+	memcpy(out, p, DUMP_PAGE_SIZE);
+	(void)munmap(p, DUMP_PAGE_SIZE);
+	return 0;
+}
+
 /* Through the dump reader: a run at once, else page by page; pages it cannot read are marked. */
 static void read_slow(struct page_reader *r, uint64_t pfn, uint32_t first, uint32_t end,
 		      uint64_t *unreadable, uint64_t *absent)
@@ -185,6 +216,10 @@ static void read_slow(struct page_reader *r, uint64_t pfn, uint32_t first, uint3
 		int e = dump_read_phys(d, (pfn + i) * DUMP_PAGE_SIZE,
 				       r->buf + (size_t)i * DUMP_PAGE_SIZE, DUMP_PAGE_SIZE);
 
+		if (e < 0 && e != -ENOENT &&
+		    copy_mapped_page(r, (pfn + i) * DUMP_PAGE_SIZE,
+				     r->buf + (size_t)i * DUMP_PAGE_SIZE) >= 0)
+			e = 0;
 		if (e == -ENOENT)
 			pagebit_set(absent, i);
 		else if (e < 0)
