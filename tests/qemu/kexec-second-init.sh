@@ -27,5 +27,9 @@ say "corrupt load rc=$rc loaded=$(cat /sys/kernel/kexec_crash_loaded)"
 [ $rc = 0 ] || give_up "corrupt-load exited with $rc"
 echo 1 >/proc/sys/kernel/sysrq
 say "panic now"
+# The serial driver sends what init wrote after write() returns; a panic at
+# once can cut the markers above short (seen: "CRASHCAP-TEST: c" and then the
+# panic). Give the port a second to drain.
+sleep 1
 echo c >/proc/sysrq-trigger
 give_up "still alive after sysrq-trigger"
