@@ -7,17 +7,12 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <sys/stat.h>
 
 #include "collector/collect.h"
 #include "collector/init-steps.h"
+#include "fixture-tree.h"
 #include "vmcore-synth.h"
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
 
 static int setup(void **state)
 {
@@ -33,26 +28,9 @@ static int teardown(void **state)
 {
 	char *dir = *state;
 
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	fixture_rm_tree(dir);
 	free(dir);
 	return 0;
-}
-
-static void put(const char *dir, const char *rel, const char *text)
-{
-	char p[512];
-	FILE *f;
-
-	snprintf(p, sizeof(p), "%s%s", dir, rel);
-	for (char *s = strchr(p + strlen(dir) + 1, '/'); s; s = strchr(s + 1, '/')) {
-		*s = 0;
-		(void)mkdir(p, 0755);
-		*s = '/';
-	}
-	f = fopen(p, "we");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
 }
 
 static bool exists(const char *dir, const char *rel)
@@ -86,20 +64,20 @@ static void test_mem_available(void **state)
 
 	assert_int_equal(init_read_mem_available(dir, &v), -ENOENT);
 	assert_int_equal(v, 7);
-	put(dir, "/proc/meminfo",
-	    "MemTotal:          70312 kB\n"
-	    "MemFree:           31024 kB\n"
-	    "MemAvailable:      29876 kB\n"
-	    "Buffers:               0 kB\n");
+	fixture_put(dir, "/proc/meminfo",
+		    "MemTotal:          70312 kB\n"
+		    "MemFree:           31024 kB\n"
+		    "MemAvailable:      29876 kB\n"
+		    "Buffers:               0 kB\n");
 	assert_int_equal(init_read_mem_available(dir, &v), 0);
 	assert_int_equal(v, 29876ULL * 1024);
 	assert_int_equal(init_inflight_for(v), 29876ULL * 1024 / 16);
 
 	/* Before 3.14 there is no MemAvailable; a look-alike name is not it. */
 	v = 7;
-	put(dir, "/proc/meminfo", "MemTotal: 70312 kB\nXMemAvailable: 5 kB\n");
+	fixture_put(dir, "/proc/meminfo", "MemTotal: 70312 kB\nXMemAvailable: 5 kB\n");
 	assert_int_equal(init_read_mem_available(dir, &v), -ENODATA);
-	put(dir, "/proc/meminfo", "MemTotal: 70312 kB\nMemAvailable: lots\n");
+	fixture_put(dir, "/proc/meminfo", "MemTotal: 70312 kB\nMemAvailable: lots\n");
 	assert_int_equal(init_read_mem_available(dir, &v), -EBADMSG);
 	assert_int_equal(v, 7);
 }
@@ -115,16 +93,16 @@ static void test_drop_module_files(void **state)
 	assert_int_equal(init_drop_module_files(dir, "/etc/crashcap/modules", &removed), 0);
 	assert_int_equal(removed, 0);
 
-	put(dir, "/lib/modules/6.1.0/kernel/virtio_blk.ko", "x");
-	put(dir, "/lib/modules/6.1.0/kernel/ext4.ko.xz", "x");
-	put(dir, "/lib/modules/6.1.0/kernel/unlisted.ko", "x");
-	put(dir, "/etc/crashcap/modules",
-	    "# in load order\n"
-	    "/lib/modules/6.1.0/kernel/virtio_blk.ko\n"
-	    "\n"
-	    "  /lib/modules/6.1.0/kernel/ext4.ko.xz  \n"
-	    "/lib/modules/6.1.0/kernel/gone.ko\n"
-	    "relative.ko\n");
+	fixture_put(dir, "/lib/modules/6.1.0/kernel/virtio_blk.ko", "x");
+	fixture_put(dir, "/lib/modules/6.1.0/kernel/ext4.ko.xz", "x");
+	fixture_put(dir, "/lib/modules/6.1.0/kernel/unlisted.ko", "x");
+	fixture_put(dir, "/etc/crashcap/modules",
+		    "# in load order\n"
+		    "/lib/modules/6.1.0/kernel/virtio_blk.ko\n"
+		    "\n"
+		    "  /lib/modules/6.1.0/kernel/ext4.ko.xz  \n"
+		    "/lib/modules/6.1.0/kernel/gone.ko\n"
+		    "relative.ko\n");
 	assert_int_equal(init_drop_module_files(dir, "/etc/crashcap/modules", &removed), 0);
 	/* gone.ko counts: it is not there; the relative name is never a path under root. */
 	assert_int_equal(removed, 3);
@@ -145,10 +123,10 @@ static void test_drop_module_files_error(void **state)
 	unsigned removed = 99;
 
 	/* A directory where a module file should be: unlink fails, the error is returned. */
-	put(dir, "/lib/modules/6.1.0/kernel/dir.ko/inner", "x");
-	put(dir, "/lib/modules/6.1.0/kernel/a.ko", "x");
-	put(dir, "/etc/crashcap/modules",
-	    "/lib/modules/6.1.0/kernel/dir.ko\n/lib/modules/6.1.0/kernel/a.ko\n");
+	fixture_put(dir, "/lib/modules/6.1.0/kernel/dir.ko/inner", "x");
+	fixture_put(dir, "/lib/modules/6.1.0/kernel/a.ko", "x");
+	fixture_put(dir, "/etc/crashcap/modules",
+		    "/lib/modules/6.1.0/kernel/dir.ko\n/lib/modules/6.1.0/kernel/a.ko\n");
 	assert_int_equal(init_drop_module_files(dir, "/etc/crashcap/modules", &removed), -EISDIR);
 	assert_int_equal(removed, 99);
 	/* The files after the one that failed are still removed. */

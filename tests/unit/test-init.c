@@ -6,12 +6,12 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
 
 #include "collector/init-steps.h"
 #include "kexec_syscall.h"
+#include "fixture-tree.h"
 #include "vmcore-synth.h"
 
 /* --- the fake seam: nothing here can reach a real syscall ----------------- */
@@ -58,11 +58,6 @@ static const struct kexec_syscall_ops fake_ops = {
 	.reboot = fake_reboot,
 };
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 struct env {
 	char dir[64];
 };
@@ -84,26 +79,9 @@ static int teardown(void **state)
 {
 	struct env *e = *state;
 
-	nftw(e->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	fixture_rm_tree(e->dir);
 	free(e);
 	return 0;
-}
-
-static void put(const char *dir, const char *rel, const char *text)
-{
-	char p[512];
-	FILE *f;
-
-	snprintf(p, sizeof(p), "%s%s", dir, rel);
-	for (char *s = strchr(p + strlen(dir) + 1, '/'); s; s = strchr(s + 1, '/')) {
-		*s = 0;
-		(void)mkdir(p, 0755);
-		*s = '/';
-	}
-	f = fopen(p, "we");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
 }
 
 static bool exists(const char *dir, const char *rel)
@@ -143,20 +121,20 @@ static void test_load_modules_in_order(void **state)
 	unsigned loaded = 99, failed = 99;
 	char want[256];
 
-	put(e->dir, "/lib/modules/r/a.ko", "A");
-	put(e->dir, "/lib/modules/r/b.ko.xz", "B");
-	put(e->dir, "/lib/modules/r/already.ko", "C");
-	put(e->dir, "/lib/modules/r/bad.ko", "D");
-	put(e->dir, "/lib/modules/r/c.ko.zst", "E");
-	put(e->dir, "/etc/crashcap/modules",
-	    "/lib/modules/r/a.ko\n"
-	    "\n# a comment\n"
-	    "/lib/modules/r/b.ko.xz\n"
-	    "/lib/modules/r/already.ko\n"
-	    "/lib/modules/r/missing.ko\n"
-	    "relative/x.ko\n"
-	    "/lib/modules/r/bad.ko\n"
-	    "  /lib/modules/r/c.ko.zst  \n");
+	fixture_put(e->dir, "/lib/modules/r/a.ko", "A");
+	fixture_put(e->dir, "/lib/modules/r/b.ko.xz", "B");
+	fixture_put(e->dir, "/lib/modules/r/already.ko", "C");
+	fixture_put(e->dir, "/lib/modules/r/bad.ko", "D");
+	fixture_put(e->dir, "/lib/modules/r/c.ko.zst", "E");
+	fixture_put(e->dir, "/etc/crashcap/modules",
+		    "/lib/modules/r/a.ko\n"
+		    "\n# a comment\n"
+		    "/lib/modules/r/b.ko.xz\n"
+		    "/lib/modules/r/already.ko\n"
+		    "/lib/modules/r/missing.ko\n"
+		    "relative/x.ko\n"
+		    "/lib/modules/r/bad.ko\n"
+		    "  /lib/modules/r/c.ko.zst  \n");
 	assert_int_equal(init_load_modules(e->dir, "/etc/crashcap/modules", &loaded, &failed), 0);
 	/* a, b, already (EEXIST is fine), c; missing, relative and bad failed. */
 	assert_int_equal(loaded, 4);
@@ -186,7 +164,7 @@ static void test_load_modules_without_list(void **state)
 	assert_int_equal(failed, 0);
 	assert_int_equal(calls.n, 0);
 	/* A list that is a directory cannot be read. */
-	put(e->dir, "/etc/crashcap/modules/x", "");
+	fixture_put(e->dir, "/etc/crashcap/modules/x", "");
 	assert_int_equal(init_load_modules(e->dir, "/etc/crashcap/modules", &loaded, &failed),
 			 -EISDIR);
 }
