@@ -10,6 +10,9 @@ longer than 20 s); the table shows the fastest wall time, its CPU time
 (user + system) and peak RSS from /usr/bin/time, the output size, and
 ratios to makedumpfile -l (time) and -c (size).
 
+At -d 31 a last section measures the per-page compression floor (floor.py):
+zstd's own benchmark on the pages crashcap keeps, cut into 4 KiB blocks.
+
     tests/bench/bench.py [--threads N] [--repeat N] [--out DIR] [--levels 31,1]
 """
 
@@ -22,6 +25,8 @@ import struct
 import subprocess
 import sys
 import tempfile
+
+import floor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -114,13 +119,23 @@ def table(title, rows, ref_time, ref_size):
     sys.stdout.flush()
 
 
-def level_rows(core, level, threads, repeat, out_dir, zstd_levels, mdf_threads):
+def level_rows(core, level, threads, repeat, out_dir, zstd_levels, mdf_threads,
+               one_thread=False):
+    """one_thread: also crashcap-collect -j 1 at the default zstd level (1), after the
+    -j THREADS row at that level, to show how the work scales with threads."""
     out = os.path.join(out_dir, "dump")
     rows = []
+
+    def ours(j, z):
+        return measure(f"crashcap-collect -j {j} --zstd-level {z} -d {level}",
+                       [COLLECT, "-j", str(j), f"--zstd-level={z}", "-d", str(level), core,
+                        out], out, repeat)
     for z in zstd_levels:
-        rows.append(measure(f"crashcap-collect -j {threads} --zstd-level {z} -d {level}",
-                            [COLLECT, "-j", str(threads), f"--zstd-level={z}", "-d",
-                             str(level), core, out], out, repeat))
+        rows.append(ours(threads, z))
+        if one_thread and z == 1:
+            rows.append(ours(1, 1))
+    if one_thread and 1 not in zstd_levels:
+        rows.append(ours(1, 1))
     mdf = {}
     for flag in ("-l", "-c"):
         mdf[flag] = measure(f"makedumpfile {flag} -d {level}",
@@ -133,6 +148,20 @@ def level_rows(core, level, threads, repeat, out_dir, zstd_levels, mdf_threads):
     ref_time = mdf["-l"]["wall"] if mdf["-l"] else None
     ref_size = mdf["-c"]["bytes"] if mdf["-c"] else None
     return rows, ref_time, ref_size
+
+
+def scaling(rows, threads):
+    """The line under a level table comparing -j THREADS with -j 1 at zstd level 1."""
+    by = {r["name"].split(" -d ")[0]: r for r in rows if r}
+    many = by.get(f"crashcap-collect -j {threads} --zstd-level 1")
+    one = by.get("crashcap-collect -j 1 --zstd-level 1")
+    if not many or not one or threads == 1:
+        return
+    print(f"threads, zstd level 1: -j {threads} {many['wall']:.2f} s wall "
+          f"({many['cpu']:.2f} CPU s), -j 1 {one['wall']:.2f} s ({one['cpu']:.2f} CPU s): "
+          f"{one['wall'] / many['wall']:.2f} x faster with {threads} threads on "
+          f"{os.cpu_count()} CPUs")
+    sys.stdout.flush()
 
 
 def mdf_supports(comp):
@@ -211,9 +240,10 @@ def main():
     ap.add_argument("--no-mdf-threads", action="store_true",
                     help="skip makedumpfile --num-threads (slow)")
     ap.add_argument("--json", help="also write the figures here")
-    ap.add_argument("--only", choices=["mdf-args", "analyze"],
-                    help="only makedumpfile's argument sets (-l/-c/-z -d 31) on 6.1, or only "
-                    "crashcapctl analyze's time and memory")
+    ap.add_argument("--only", choices=["mdf-args", "analyze", "floor"],
+                    help="only makedumpfile's argument sets (-l/-c/-z -d 31) on 6.1, only "
+                    "crashcapctl analyze's time and memory, or only the 6.1 -d 31 table and "
+                    "the per-page compression floor")
     a = ap.parse_args()
     if not shutil.which("makedumpfile"):
         raise SystemExit("bench: makedumpfile is not installed (scripts/setup.sh installs it)")
@@ -235,18 +265,32 @@ def main():
               f"{info['release']}, guest RAM {info['mem']}; {os.cpu_count()} CPUs, "
               f"{a.threads} threads; load average {os.getloadavg()[0]:.1f}; "
               f"the vmcore is in the page cache; outputs in {out_dir}")
-        figures["6.1 makedumpfile arguments"] = mdf_args_rows(core, a.repeat, out_dir)
+        if a.only != "floor":
+            figures["6.1 makedumpfile arguments"] = mdf_args_rows(core, a.repeat, out_dir)
         if a.only == "mdf-args":
             if a.json:
                 with open(a.json, "w") as f:
                     json.dump(figures, f, indent=1)
             return
-        for level in (int(x) for x in a.levels.split(",")):
+        levels = [31] if a.only == "floor" else [int(x) for x in a.levels.split(",")]
+        for level in levels:
             rows, rt, rs = level_rows(core, level, a.threads, a.repeat, out_dir, zl,
-                                      not a.no_mdf_threads)
+                                      not a.no_mdf_threads, one_thread=True)
             table(f"6.1, dump level {level} (time/-l: wall time over makedumpfile -l's; "
                   f"size/-c: bytes over makedumpfile -c's)", rows, rt, rs)
+            scaling(rows, a.threads)
             figures[f"6.1 -d {level}"] = rows
+            if level == 31:
+                default = next((r for r in rows if r and r["name"].startswith(
+                    f"crashcap-collect -j {a.threads} --zstd-level 1 ")), None)
+                figures["6.1 -d 31 per-page floor"] = floor.measure(
+                    COLLECT, core, os.path.join(out_dir, "floor"), os.cpu_count(), rt, rs,
+                    default)
+        if a.only == "floor":
+            if a.json:
+                with open(a.json, "w") as f:
+                    json.dump(figures, f, indent=1)
+            return
 
         core = vmcore("6.12")
         warm(core)
