@@ -27,17 +27,10 @@ def loader(tap, c):
     tap.check(m is not None and m.group(1) == "0",
               "crashcapctl status in the guest says ready (exit 0)",
               c.run.explain() if m is None else f"status exited {m.group(1)}")
-    m = c.run.find(r"CRASHCAP-TEST: status-json (.*)$")
-    status = None
-    if m:
-        try:
-            status = json.loads(m.group(1))
-        except ValueError as e:
-            status = None
-            err = str(e)
+    status = guest.said_json(c.run, "status-json", first=True)
     tap.check(isinstance(status, dict) and status.get("loaded") is True,
               "crashcapctl status --json in the guest: loaded is true",
-              m.group(1) if m else "no status-json line")
+              guest.said(c.run, "status-json", first=True) or "no status-json line")
 
 
 def dump_files(tap, c):

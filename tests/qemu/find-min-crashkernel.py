@@ -15,13 +15,13 @@ that captured, and what `crashcapctl estimate` proposed for that guest.
 """
 
 import argparse
-import json
 import os
 import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import capture  # noqa: E402
+import guest  # noqa: E402
 
 CONFIG = """\
 # find-min-crashkernel.py: the defaults, dump level 31
@@ -78,11 +78,7 @@ def why_not(c):
 
 
 def estimate_of(c):
-    m = c.run.find(r"CRASHCAP-TEST: estimate-json (.*)$")
-    try:
-        return json.loads(m.group(1)) if m else None
-    except ValueError:
-        return None
+    return guest.said_json(c.run, "estimate-json", first=True)
 
 
 def probe(mem, mib, args):

@@ -389,6 +389,67 @@ class Qmp:
         self.sock.close()
 
 
+# A kernel console message: "[    5.148269] text". Written straight to the
+# UART while the tty's own output is still draining, one can land inside a
+# marker line: "...measured on gues[    5.148269] hrtimer: interrupt took
+# 11617200 ns", with the marker's rest ("ts\"...") on the next line.
+KERNEL_MESSAGE = re.compile(r"\[ *\d+\.\d{6}\] ")
+
+
+def said(run, key, first=False):
+    """The rest of the last (or first) "CRASHCAP-TEST: key value" line:
+    "value", "" for the key alone, None when the guest never said it. A key
+    ending in a word character must be followed by a space or the end."""
+    found = None
+    for line in said_lines(run, key):
+        found = line
+        if first:
+            break
+    return found
+
+
+def said_lines(run, key):
+    end = r"(?: |$)" if re.match(r".*\w$", key) else r" ?"
+    pattern = re.compile(r"CRASHCAP-TEST: " + re.escape(key) + end + r"(.*)$")
+    lines = [line for _, line in run.lines]
+    for i, line in enumerate(lines):
+        m = pattern.search(line)
+        if m:
+            yield m.group(1) if not KERNEL_MESSAGE.search(m.group(1)) else \
+                rejoin(m.group(1), lines[i + 1:])
+
+
+def rejoin(head, following, max_lines=20):
+    """A marker line that a kernel message cut: its head up to the message,
+    then the lines after it that are not kernel messages, up to the one that
+    the cut message's end left the rest on. Joined until the text parses as
+    JSON (or the lines run out), since only JSON markers are long enough to
+    be cut in practice; plain text gets the head and the first continuation."""
+    text = head[:KERNEL_MESSAGE.search(head).start()]
+    for line in following[:max_lines]:
+        if KERNEL_MESSAGE.match(line):
+            continue
+        cut = KERNEL_MESSAGE.search(line)
+        text += line[:cut.start()] if cut else line
+        try:
+            json.loads(text)
+            return text
+        except ValueError:
+            if not cut and not text.lstrip().startswith(("{", "[")):
+                return text
+    return text
+
+
+def said_json(run, key, first=False):
+    """The JSON a "CRASHCAP-TEST: key {...}" line carried, None when there
+    was no such line or it did not parse (said() gives the raw text)."""
+    raw = said(run, key, first)
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return None
+
+
 def vmcore_phdrs(run):
     """The program headers of /proc/vmcore as vmcore-info-init.sh printed
     them: a list of dicts (type, offset, vaddr, paddr, filesz, memsz), or

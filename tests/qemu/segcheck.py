@@ -1,6 +1,5 @@
 """Checks shared by the kexec_load (--method segments) QEMU tests."""
 
-import json
 import os
 import re
 
@@ -61,14 +60,11 @@ def load_line(tap, c, method, because=None):
     tap.check(m is not None and m.group(1) == want,
               f"crashcapctl load says: method: {want}",
               m.group(0) if m else c.run.explain())
-    m = c.run.find(r"CRASHCAP-TEST: status-json (.*)$")
-    try:
-        image = json.loads(m.group(1)).get("image") or {} if m else {}
-    except ValueError:
-        image = {}
+    status = guest.said_json(c.run, "status-json", first=True) or {}
+    image = status.get("image") or {}
     tap.check(image.get("method") == method,
               f"crashcapctl status --json in the guest: image.method is {method}",
-              m.group(1) if m else "no status-json line")
+              guest.said(c.run, "status-json", first=True) or "no status-json line")
 
 
 def purgatory_ok(tap, c, regions):

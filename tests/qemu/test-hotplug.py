@@ -65,17 +65,6 @@ PHASES = [
 ]
 
 
-def said(run, key, first=False):
-    found = None
-    for _, line in run.lines:
-        m = re.search(r"CRASHCAP-TEST: " + re.escape(key) + r" ?(.*)$", line)
-        if m:
-            found = m.group(1)
-            if first:
-                break
-    return found
-
-
 def ram_ranges(text):
     out = []
     for part in (text or "").split(";"):
@@ -166,10 +155,7 @@ class Hotplug:
 
 
 def daemon_json(run, key):
-    try:
-        return json.loads(said(run, key) or "{}")
-    except ValueError:
-        return {}
+    return guest.said_json(run, key) or {}
 
 
 def poll_gaps(text):
@@ -222,44 +208,44 @@ def main(series="6.1"):
               "one 4 GiB DIMM hot-added", "\n".join(hp.errors) or f"done: {sorted(hp.done)}")
     if series == "6.1":
         tap.check(cpu_added, "6.1 allows a hot-added CPU (maxcpus=4)",
-                  said(run, "cpu hotplug impossible:"))
+                  guest.said(run, "cpu hotplug impossible:"))
     elif not cpu_added:
-        tap.note(f"{series}: no CPU hot-add: {said(run, 'cpu hotplug impossible:')}")
+        tap.note(f"{series}: no CPU hot-add: {guest.said(run, 'cpu hotplug impossible:')}")
 
-    kernel_updates = said(run, "crash_hotplug memory=") == "1"
-    cpu_updates = said(run, "crash_hotplug cpu=") == "1"
+    kernel_updates = guest.said(run, "crash_hotplug memory=") == "1"
+    cpu_updates = guest.said(run, "crash_hotplug cpu=") == "1"
     tap.note(f"{release}: crash_hotplug after the load: memory "
-             f"{said(run, 'crash_hotplug memory=')}, cpu {said(run, 'crash_hotplug cpu=')}")
+             f"{guest.said(run, 'crash_hotplug memory=')}, cpu {guest.said(run, 'crash_hotplug cpu=')}")
     dj0 = daemon_json(run, "daemon-json-start")
     tap.check(dj0.get("hotplug_source") == "kernel uevents",
               "no udev in this guest: crashcapd reads the kernel's uevents", json.dumps(dj0))
 
     # 1. Two DIMMs.
-    online = said(run, "online-blocks") or ""
+    online = guest.said(run, "online-blocks") or ""
     m = re.match(r"(\d+) of (\d+)$", online)
     tap.check(m is not None and m.group(1) == m.group(2) and int(m.group(2)) >= 16 and
-              (said(run, "onlined") == "8" if series == "6.1" else True),
+              (guest.said(run, "onlined") == "8" if series == "6.1" else True),
               f"every memory block is online, the 8 new ones too (the guest onlined "
-              f"{said(run, 'onlined')}; 6.12 onlines them itself)", online)
+              f"{guest.said(run, 'onlined')}; 6.12 onlines them itself)", online)
     d1 = daemon_json(run, "daemon-json-dimms")
     tap.check((d1.get("hotplug_events") or 0) >= 8,
               f"crashcapd saw the DIMMs' events ({d1.get('hotplug_events')})", json.dumps(d1))
     # 2. The CPU.
     d2 = daemon_json(run, "daemon-json-cpu")
     if cpu_added:
-        tap.check(said(run, "cpus present 0 ->") == "0-1 online 0-1",
-                  "the new CPU is present and online", said(run, "cpus present 0 ->"))
+        tap.check(guest.said(run, "cpus present 0 ->") == "0-1 online 0-1",
+                  "the new CPU is present and online", guest.said(run, "cpus present 0 ->"))
     # 3. The storm.
     d3 = daemon_json(run, "daemon-json-storm")
-    tap.check(said(run, "storm onlined") == ("32" if series == "6.1" else "0") or
-              said(run, "storm onlined") == "32",
-              "the storm's 32 blocks are onlined", said(run, "storm onlined"))
+    tap.check(guest.said(run, "storm onlined") == ("32" if series == "6.1" else "0") or
+              guest.said(run, "storm onlined") == "32",
+              "the storm's 32 blocks are onlined", guest.said(run, "storm onlined"))
     storm_events = (d3.get("hotplug_events") or 0) - (d2.get("hotplug_events") or 0)
     storm_reloads = (d3.get("hotplug_reloads") or 0) - (d2.get("hotplug_reloads") or 0)
     tap.note(f"storm: {storm_events} events, {storm_reloads} reloads")
     if series == "6.1":
         tap.check(not kernel_updates, "6.1: no crash_hotplug (the kernel does not update the image)",
-                  said(run, "crash_hotplug memory="))
+                  guest.said(run, "crash_hotplug memory="))
         tap.check(d1.get("hotplug_reloads") == 1 and d1.get("loads") == 2,
                   "two DIMMs: one reload for the burst", json.dumps(d1))
         tap.check(d2.get("hotplug_reloads") == 2 and d2.get("loads") == 3,
@@ -270,40 +256,40 @@ def main(series="6.1"):
     else:
         tap.check(kernel_updates and cpu_updates,
                   f"{series}: memory and cpu crash_hotplug read 1 for the loaded image",
-                  f"{said(run, 'crash_hotplug memory=')} {said(run, 'crash_hotplug cpu=')}")
+                  f"{guest.said(run, 'crash_hotplug memory=')} {guest.said(run, 'crash_hotplug cpu=')}")
         tap.check(d3.get("hotplug_reloads") == 0 and d3.get("loads") == 1 and
                   d3.get("hotplug_kernel_updated", 0) >= (3 if cpu_added else 2),
                   "no reload for the DIMMs" + (", the CPU" if cpu_added else "") +
                   " or the storm: the kernel keeps the elfcorehdr current", json.dumps(d3))
         tap.check(storm_events >= 32, f"the storm's events were seen ({storm_events})",
                   json.dumps(d3))
-    tap.check(said(run, "loaded-after-storm") == "1", "a crash kernel is loaded after the storm",
-              said(run, "loaded-after-storm"))
+    tap.check(guest.said(run, "loaded-after-storm") == "1", "a crash kernel is loaded after the storm",
+              guest.said(run, "loaded-after-storm"))
 
     # 4. The reload the kernel refuses.
     db = daemon_json(run, "daemon-json-bad")
-    tap.check((said(run, "bad-reload") or "").endswith("loaded=1") and
+    tap.check((guest.said(run, "bad-reload") or "").endswith("loaded=1") and
               db.get("fallbacks") == 1 and db.get("failed_reloads") == 1,
               "a reload the kernel refuses after freeing the image: the last good one is "
-              "loaded again at once", f"{said(run, 'bad-reload')}\n{json.dumps(db)}")
+              "loaded again at once", f"{guest.said(run, 'bad-reload')}\n{json.dumps(db)}")
     de = daemon_json(run, "daemon-json-end")
-    tap.check(said(run, "loaded-after") == "1" and de.get("failed_reloads") == 1 and
+    tap.check(guest.said(run, "loaded-after") == "1" and de.get("failed_reloads") == 1 and
               de.get("reloads") == (db.get("reloads") or 0) + 1,
               "the settings put back: the next reload loads", json.dumps(de))
 
     # What the poller saw.
-    gaps, last, open_gap = poll_gaps(said(run, "poll"))
+    gaps, last, open_gap = poll_gaps(guest.said(run, "poll"))
     want = (de.get("loads") or 1) - 1
     tap.check(len(gaps) == want and last == "end" and open_gap is None,
               f"kexec_crash_loaded read 0 only during the {want} reloads that made a syscall, "
-              "and 1 at the end", f"gaps {gaps}; poll log {said(run, 'poll')}")
+              "and 1 at the end", f"gaps {gaps}; poll log {guest.said(run, 'poll')}")
     if gaps:
         tap.note(f"longest time without a crash kernel seen by the poller: {max(gaps) * 1000:.0f} ms "
                  f"(daemon measured max {(de.get('max_gap_usec') or 0) / 1000:.0f} ms, "
                  f"last {(de.get('last_gap_usec') or 0) / 1000:.0f} ms)")
 
-    before = ram_ranges(said(run, "iomem-before"))
-    after = ram_ranges(said(run, "iomem-storm"))
+    before = ram_ranges(guest.said(run, "iomem-before"))
+    after = ram_ranges(guest.said(run, "iomem-storm"))
     added = [r for r in after if r not in before]
     added_bytes = sum(e - s + 1 for s, e in added)
     tap.check(added_bytes == 10 * DIMM and all(s >= 1 << 32 for s, _ in added),
@@ -330,13 +316,13 @@ def main(series="6.1"):
                   f"bitmap 1 covers every page of the hot-added ranges "
                   f"({', '.join(f'{s:#x}-{e:#x}' for s, e in added)})",
                   f"{miss} pages missing; bitmap covers pfns below {len(bm) * 8:#x}")
-        m = re.match(r"([0-9a-f]+)-([0-9a-f]+) : Crash kernel", said(run, "crash-range") or "")
+        m = re.match(r"([0-9a-f]+)-([0-9a-f]+) : Crash kernel", guest.said(run, "crash-range") or "")
         crash = (int(m.group(1), 16), int(m.group(2), 16)) if m else (0, -1)
         miss_boot = sum(missing_pages(bm, s, e) for s, e in before if s >= 1 << 20) - \
             missing_pages(bm, *crash)
         tap.check(m is not None and miss_boot == 0,
                   "... and of the RAM present at boot (above 1 MiB, but the crash kernel's)",
-                  f"{miss_boot} pages missing; crash range {said(run, 'crash-range')}")
+                  f"{miss_boot} pages missing; crash range {guest.said(run, 'crash-range')}")
         notes = cpu_notes(vmcore)
         if cpu_added:
             tap.check(notes == 2, "the dump holds a crash note for both CPUs, the hot-added "

@@ -14,7 +14,6 @@
    ends QEMU through isa-debug-exit (exit status 85).
 """
 
-import json
 import os
 import shutil
 import sys
@@ -117,13 +116,9 @@ def main():
     tap.check(m is not None and m.group(1) == want,
               "load_method auto: kexec_load loads it and crashcapctl says why",
               m.group(0) if m else run.explain())
-    m = run.find(r"CRASHCAP-TEST: status-json (.*)$")
-    try:
-        image = json.loads(m.group(1)).get("image") or {} if m else {}
-    except ValueError:
-        image = {}
+    image = (guest.said_json(run, "status-json", first=True) or {}).get("image") or {}
     tap.check(image.get("method") == "segments", "status --json: image.method is segments",
-              m.group(1) if m else "no status-json line")
+              guest.said(run, "status-json", first=True) or "no status-json line")
 
     # 2. the kexec reboot
     m = run.find(r"reboot kernel loaded: (.*)$")

@@ -8,7 +8,6 @@ proposal the guest's estimate --json prints, the "Crash kernel" range in
 write to kexec_crash_size while loaded is refused (ENOENT), and a panic is
 still captured in the smaller reservation (libkdumpfile reads the dump)."""
 
-import json
 import os
 import re
 import sys
@@ -45,15 +44,6 @@ say "write while loaded rc=$? $(cat /tmp/err)"
 """
 
 
-def said(run, key):
-    found = None
-    for _, line in run.lines:
-        m = re.search(r"CRASHCAP-TEST: " + re.escape(key) + r"(?: (.*))?$", line)
-        if m:
-            found = (m.group(1) or "").strip()
-    return found
-
-
 def kib(text):
     m = re.match(r"(\d+) kB", text or "")
     return int(m.group(1)) if m else None
@@ -76,37 +66,33 @@ def main():
     checks.phases(tap, c)
     run = c.run
 
-    est = None
-    try:
-        est = json.loads(said(run, "estimate-json") or "")
-    except ValueError:
-        pass
+    est = guest.said_json(run, "estimate-json")
     tap.check(isinstance(est, dict) and est.get("proposal", 0) > 0,
               "crashcapctl estimate --json in the guest gives a proposal",
-              said(run, "estimate-json") or run.explain())
+              guest.said(run, "estimate-json") or run.explain())
     for line in [ln for _, ln in run.lines if "ESTIMATE| " in ln][:12]:
         tap.note(line.split("ESTIMATE| ", 1)[1])
     proposal = est.get("proposal", 0) if isinstance(est, dict) else 0
 
-    before = said(run, "reservation")
+    before = guest.said(run, "reservation")
     tap.check(before == f"{RESERVED} bytes", "kexec_crash_size before the load: 256M", before)
-    after = said(run, "crash size after load")
+    after = guest.said(run, "crash size after load")
     tap.note(f"kexec_crash_size: before {before}, after {after}; estimate proposal {proposal}")
     tap.check(after is not None and after.isdigit() and int(after) == proposal
               and proposal < RESERVED,
               f"kexec_crash_size after the load equals estimate's proposal "
               f"({proposal // MIB} MiB)", f"after {after}, proposal {proposal}")
-    size = range_size(said(run, "crash range after load"))
+    size = range_size(guest.said(run, "crash range after load"))
     tap.check(size == proposal, "the Crash kernel range in /proc/iomem has that size",
-              said(run, "crash range after load"))
+              guest.said(run, "crash range after load"))
     shrunk = run.find(r"reservation_shrink: the crash kernel reservation shrunk from "
                       r"256\.0 MiB to ([0-9.]+) MiB.*cannot grow again until the next boot")
     tap.check(shrunk is not None and float(shrunk.group(1)) * MIB == proposal,
               "crashcapctl load says it shrank the reservation, and that it cannot grow back",
               run.explain() if shrunk is None else shrunk.group(0))
 
-    m0 = kib(said(run, "memtotal before load"))
-    m1 = kib(said(run, "memtotal after load"))
+    m0 = kib(guest.said(run, "memtotal before load"))
+    m1 = kib(guest.said(run, "memtotal after load"))
     tap.note(f"MemTotal: before {m0} kB, after {m1} kB")
     tap.check(m0 is not None and m1 is not None and proposal
               and (m1 - m0) * 1024 == RESERVED - proposal,

@@ -92,14 +92,11 @@ def one(tap, mem_gib):
              + ", ".join(f"{p['name']} {p['bytes'] / MIB:.1f}" for p in est["parts"]))
     c = capture.capture(name, CONFIG, mem=f"{mem_gib}G", crashkernel=size, workload=WORKLOAD)
     checks.phases(tap, c)
-    m = c.run.find(r"CRASHCAP-TEST: estimate-json (.*)$")
-    try:
-        gest = json.loads(m.group(1)) if m else None
-    except ValueError:
-        gest = None
+    gest = guest.said_json(c.run, "estimate-json", first=True)
     tap.check(gest is not None and gest.get("proposal") == est["proposal"],
               f"{mem_gib} GiB: the guest's own estimate proposes the same {size}",
-              json.dumps(gest)[:600] if gest else c.run.explain())
+              json.dumps(gest)[:600] if gest else
+              (guest.said(c.run, "estimate-json") or "")[:600] + "\n" + c.run.explain())
     tap.check(gest is not None and gest.get("reserved") == est["proposal"],
               f"{mem_gib} GiB: the guest has {size} reserved", json.dumps(gest)[:300])
     checks.dump_files(tap, c)

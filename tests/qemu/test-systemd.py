@@ -16,7 +16,6 @@ estimated size, saves the dump to /var/crash on the root disk."""
 import importlib
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -170,24 +169,6 @@ PHASES = [
 ]
 
 
-def said(run, key):
-    """The rest of the last "CRASHCAP-TEST: key ..." line ("" for just the key), or None."""
-    found = None
-    for _, line in run.lines:
-        m = re.search(r"CRASHCAP-TEST: " + re.escape(key) + r"(?: (.*))?$", line)
-        if m:
-            found = m.group(1) or ""
-    return found
-
-
-def said_json(run, key):
-    text = said(run, key)
-    try:
-        return json.loads(text) if text else None
-    except ValueError:
-        return None
-
-
 def tagged(run, tag):
     return [line.split(f"{tag}| ", 1)[1] for _, line in run.lines if f"{tag}| " in line]
 
@@ -253,7 +234,7 @@ def main():
               run.explain() if run.timed_out else None)
 
     # crashcap.service under systemd.
-    tap.check(said(run, "pid1") == "systemd", "PID 1 is systemd", said(run, "pid1"))
+    tap.check(guest.said(run, "pid1") == "systemd", "PID 1 is systemd", guest.said(run, "pid1"))
     first_unit = next((l for _, l in run.lines if "CRASHCAP-TEST: unit ActiveState" in l), "")
     tap.check("ActiveState=active SubState=running Type=notify" in first_unit,
               "crashcap.service is active (running), Type=notify", first_unit or run.explain())
@@ -262,38 +243,38 @@ def main():
               any("Status: \"crash kernel loaded: /boot/vmlinuz-" in l for l in status_lines),
               "systemctl status: active (running) with the STATUS= line",
               "\n".join(status_lines) or run.explain())
-    st = said_json(run, "status-json")
+    st = guest.said_json(run, "status-json")
     tap.check(isinstance(st, dict) and st.get("loaded") is True and st.get("ready") is True,
-              "crashcapctl status --json: loaded", said(run, "status-json"))
-    dj = said_json(run, "daemon-json")
+              "crashcapctl status --json: loaded", guest.said(run, "status-json"))
+    dj = guest.said_json(run, "daemon-json")
     tap.check(isinstance(dj, dict) and dj.get("hotplug_source") == "udev",
-              "crashcapd watches hotplug through udev (sd-device)", said(run, "daemon-json"))
-    man = said(run, "manifest") or ""
+              "crashcapd watches hotplug through udev (sd-device)", guest.said(run, "daemon-json"))
+    man = guest.said(run, "manifest") or ""
     tap.check(all(f"{k} " in man for k in ("kernel", "collector", "settings", "modules",
                                              "version")),
               "the daemon built the crash initramfs with its manifest", man)
 
     # A broken setting.
-    bad = said(run, "ctl-reload-bad") or ""
+    bad = guest.said(run, "ctl-reload-bad") or ""
     tap.check(bad.startswith("rc=1 ") and
               "/etc/crashcap.conf:7: hotplug_quiet must be a time" in bad,
               "crashcapctl reload with a bad setting: exit 1, file:line", bad)
-    journal = said(run, "badconf-journal") or ""
+    journal = guest.said(run, "badconf-journal") or ""
     tap.check("/etc/crashcap.conf:7: hotplug_quiet must be a time" in journal,
               "systemctl reload with a bad setting: file:line in the journal", journal or run.tail())
-    tap.check("reload failed: /etc/crashcap.conf:7:" in (said(run, "badconf-status") or ""),
-              "... and in the unit's status text", said(run, "badconf-status"))
-    tap.check(said(run, "systemctl-reload-bad") == "rc=0",
+    tap.check("reload failed: /etc/crashcap.conf:7:" in (guest.said(run, "badconf-status") or ""),
+              "... and in the unit's status text", guest.said(run, "badconf-status"))
+    tap.check(guest.said(run, "systemctl-reload-bad") == "rc=0",
               "systemctl reload itself succeeds (it only signals crashcapd)",
-              said(run, "systemctl-reload-bad"))
-    tap.check(said(run, "after-bad") == "loaded=1 loaded-json-unchanged=yes active=active",
+              guest.said(run, "systemctl-reload-bad"))
+    tap.check(guest.said(run, "after-bad") == "loaded=1 loaded-json-unchanged=yes active=active",
               "the old image stays loaded, never reloaded (loaded.json unchanged)",
-              said(run, "after-bad"))
+              guest.said(run, "after-bad"))
 
     # A good reload through systemd.
-    tap.check(said(run, "ctl-reload") == "rc=0", "crashcapctl reload through systemd: exit 0",
-              said(run, "ctl-reload"))
-    dj = said_json(run, "daemon-json") or {}
+    tap.check(guest.said(run, "ctl-reload") == "rc=0", "crashcapctl reload through systemd: exit 0",
+              guest.said(run, "ctl-reload"))
+    dj = guest.said_json(run, "daemon-json") or {}
     gap = dj.get("last_gap_usec")
     tap.check(dj.get("reloads") == 2 and dj.get("failed_reloads") == 1 and gap is not None,
               "the daemon reloaded once more; the time without a crash kernel is measured",
@@ -305,32 +286,32 @@ def main():
         tap.note(f"reload gap under systemd (kexec_file_load, TCG): {gap / 1000:.1f} ms")
 
     # Memory hotplug through udev.
-    dh = said_json(run, "daemon-json-hotplug") or {}
-    added = [r for r in hotplug.ram_ranges(said(run, "iomem-after"))
-             if r not in hotplug.ram_ranges(said(run, "iomem-before"))]
-    tap.check(dimm.done and not dimm.errors and said(run, "onlined") == "4" and
+    dh = guest.said_json(run, "daemon-json-hotplug") or {}
+    added = [r for r in hotplug.ram_ranges(guest.said(run, "iomem-after"))
+             if r not in hotplug.ram_ranges(guest.said(run, "iomem-before"))]
+    tap.check(dimm.done and not dimm.errors and guest.said(run, "onlined") == "4" and
               sum(e - s + 1 for s, e in added) == 512 * MIB,
               "QMP: a 512 MiB DIMM hot-added, its 4 blocks onlined by the guest",
-              "\n".join(dimm.errors) + f" onlined {said(run, 'onlined')} added {added}")
+              "\n".join(dimm.errors) + f" onlined {guest.said(run, 'onlined')} added {added}")
     tap.check(dh.get("hotplug_reloads") == 1 and dh.get("reloads") == 3 and
               dh.get("hotplug_source") == "udev",
               "udev's events reach crashcapd: one reload for the burst", json.dumps(dh))
 
     # The estimate, then the capture in that size.
-    est = said_json(run, "estimate-json") or {}
+    est = guest.said_json(run, "estimate-json") or {}
     proposal = est.get("proposal") or 0
     tap.note("estimate: " + "; ".join(tagged(run, "ESTIMATE")[:8]))
     tap.check(64 * MIB <= proposal < 256 * MIB and proposal % (16 * MIB) == 0,
               f"crashcapctl estimate proposes crashkernel={proposal // MIB}M (< the 256M reserved)",
               json.dumps(est))
-    tap.check((said(run, "ctl-stop") or "").startswith("rc=0 loaded=0 active=inactive"),
-              "crashcapctl stop: systemd stops crashcapd, which unloads", said(run, "ctl-stop"))
-    tap.check(said(run, "shrunk") == f"rc=0 crash_size={proposal}",
-              "the reservation shrinks to the proposal", said(run, "shrunk"))
-    tap.check(said(run, "ctl-start") == "rc=0 loaded=1 active=active",
+    tap.check((guest.said(run, "ctl-stop") or "").startswith("rc=0 loaded=0 active=inactive"),
+              "crashcapctl stop: systemd stops crashcapd, which unloads", guest.said(run, "ctl-stop"))
+    tap.check(guest.said(run, "shrunk") == f"rc=0 crash_size={proposal}",
+              "the reservation shrinks to the proposal", guest.said(run, "shrunk"))
+    tap.check(guest.said(run, "ctl-start") == "rc=0 loaded=1 active=active",
               "crashcapctl start: systemd starts crashcapd, ready once loaded",
-              said(run, "ctl-start"))
-    sm = said_json(run, "showmem-json") or {}
+              guest.said(run, "ctl-start"))
+    sm = guest.said_json(run, "showmem-json") or {}
     tap.check(sm.get("reserved") == proposal and sm.get("loaded") is True and
               0 < (sm.get("used") or 0) < proposal,
               "showmem: the shrunk reservation, what the image uses of it", json.dumps(sm))
