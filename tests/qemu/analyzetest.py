@@ -224,8 +224,7 @@ def lossy_tasks(tap, rep, raw, what):
 
 def run(series, name):
     tap = guest.Tap()
-    work = os.path.join(guest.BUILD, "qemu", name)
-    os.makedirs(work, exist_ok=True)
+    work = guest.work_dir(name)
     kdir = guest.kernel_dir(series)
     with open(os.path.join(HERE, "analyze-workload.sh")) as f:
         workload = f.read()

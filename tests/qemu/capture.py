@@ -25,8 +25,7 @@ def capture(name, config_text, mem="1G", crashkernel="256M", raw_copy=False,
     another kernel (and its modules) to boot as the crash kernel; crash_append:
     words `crashcapctl load --append` adds to the crash kernel's command line."""
     c = Capture()
-    c.work = os.path.join(guest.BUILD, "qemu", name)
-    os.makedirs(c.work, exist_ok=True)
+    c.work = guest.work_dir(name)
     c.kdir = guest.kernel_dir(series)
     c.release = guest.kernel_release(c.kdir)
     crash_kdir = guest.kernel_dir(crash_series) if crash_series else c.kdir

@@ -87,8 +87,7 @@ def run_guest(name, series, timeout=400):
     """One guest: the workload, the panic, crashcap-collect in the crash
     kernel (dump level 31) after a raw copy of /proc/vmcore."""
     r = Run()
-    r.work = os.path.join(guest.BUILD, "qemu", name)
-    os.makedirs(r.work, exist_ok=True)
+    r.work = guest.work_dir(name)
     r.kdir = guest.kernel_dir(series)
     r.release = guest.kernel_release(r.kdir)
     files = module_files(r.kdir, r.work)

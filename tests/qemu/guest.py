@@ -11,6 +11,7 @@ The harness times each phase from the serial console, enforces a timeout
 of the serial log.
 """
 
+import fcntl
 import json
 import os
 import re
@@ -29,6 +30,28 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 # Arguments the first kernel boots with; crashkernel= is the point.
 FIRST_KERNEL_ARGS = "console=ttyS0 panic=1 oops=panic"
+
+
+# Work directories this process holds (see work_dir); kept open to the end.
+_work_locks = {}
+
+
+def work_dir(name):
+    """build/qemu/NAME, made if need be and locked for the rest of this
+    process: a second run of the same test (a developer's beside `make
+    check`'s) waits instead of replacing the first one's disk image and QMP
+    socket under it."""
+    work = os.path.join(BUILD, "qemu", name)
+    os.makedirs(work, exist_ok=True)
+    if work not in _work_locks:
+        fd = os.open(os.path.join(work, ".lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"# {work} is in use by another run; waiting for it", flush=True)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        _work_locks[work] = fd
+    return work
 
 
 def kernel_dir(series="6.1"):

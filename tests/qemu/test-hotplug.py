@@ -178,8 +178,7 @@ def poll_gaps(text):
 def main(series="6.1"):
     tap = guest.Tap()
     name = "hotplug" if series == "6.1" else f"hotplug-{series}"
-    work = os.path.join(guest.BUILD, "qemu", name)
-    os.makedirs(work, exist_ok=True)
+    work = guest.work_dir(name)
     kdir = guest.kernel_dir(series)
     release = guest.kernel_release(kdir)
     crash_initrd, _ = guest.build_crash_initrd(work, kdir, CRASH_CONFIG)

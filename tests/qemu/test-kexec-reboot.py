@@ -65,8 +65,7 @@ def never_initrd(work):
 
 def main():
     tap = guest.Tap()
-    work = os.path.join(guest.BUILD, "qemu", "kexec-reboot")
-    os.makedirs(work, exist_ok=True)
+    work = guest.work_dir("kexec-reboot")
     k61, k612 = guest.kernel_dir("6.1"), guest.kernel_dir("6.12")
     r61, r612 = guest.kernel_release(k61), guest.kernel_release(k612)
     v612 = os.path.join(k612, "boot", f"vmlinuz-{r612}")

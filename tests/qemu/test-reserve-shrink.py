@@ -56,8 +56,7 @@ def range_size(text):
 
 def main():
     tap = guest.Tap()
-    work = os.path.join(guest.BUILD, "qemu", "reserve-shrink")
-    os.makedirs(work, exist_ok=True)
+    work = guest.work_dir("reserve-shrink")
     conf = os.path.join(work, "first-crashcap.conf")
     with open(conf, "w") as f:
         f.write(CONFIG)

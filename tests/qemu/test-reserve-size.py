@@ -76,8 +76,7 @@ def host_estimate(name, mem_gib, kdir, release, crash_initrd, work):
 
 def one(tap, mem_gib):
     name = f"reserve-size-{mem_gib}g"
-    work = os.path.join(guest.BUILD, "qemu", name)
-    os.makedirs(work, exist_ok=True)
+    work = guest.work_dir(name)
     kdir = guest.kernel_dir("6.1")
     release = guest.kernel_release(kdir)
     # The same archive capture() builds again (reproducible: mtime 0).

@@ -38,8 +38,7 @@ def main():
     if not os.path.exists(OVMF_CODE):
         tap.check(False, f"{OVMF_CODE} exists", "install Debian's ovmf package: scripts/setup.sh")
         return tap.done()
-    work = os.path.join(guest.BUILD, "qemu", "segments-efi")
-    os.makedirs(work, exist_ok=True)
+    work = guest.work_dir("segments-efi")
     vars_copy = os.path.join(work, "OVMF_VARS.fd")
     shutil.copyfile(OVMF_VARS, vars_copy)
     c = capture.capture("segments-efi", CONFIG, load_args="--method segments", vmcore_info=True,

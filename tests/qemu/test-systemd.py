@@ -217,8 +217,7 @@ def extract(root, dest):
 
 def main():
     tap = guest.Tap()
-    work = os.path.join(guest.BUILD, "qemu", NAME)
-    os.makedirs(work, exist_ok=True)
+    work = guest.work_dir(NAME)
     img, root, initrd = prepare(work)
     tap.note(f"guest root {img.image} ({img.release})")
     dimm = Dimm()
