@@ -9,11 +9,11 @@
 #include "ctl.h"
 
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <sys/stat.h>
 
 #include "budget.h"
+#include "ctl-flags.h"
 #include "iomem.h"
 #include "json.h"
 #include "loadfile.h"
@@ -24,33 +24,6 @@
 #define PAGE_4K 4096ULL
 /* Boot parameters, purgatory and elfcorehdr together stay well below this. */
 #define SMALL_SEGMENTS (1 * MIB)
-
-static int json_mode(int argc, char *argv[], const char *verb, const char *help, bool *json)
-{
-	static const struct option options[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "json", no_argument, NULL, 'j' },
-		{},
-	};
-	int c;
-
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "hj", options, NULL)) >= 0) {
-		switch (c) {
-		case 'h':
-			printf("Usage: crashcapctl %s [--json]\n\n%s", verb, help);
-			return 0;
-		case 'j':
-			*json = true;
-			break;
-		default:
-			return -EINVAL;
-		}
-	}
-	if (optind < argc)
-		return log_error_errno(-EINVAL, "%s: unexpected argument '%s'", verb, argv[optind]);
-	return 1;
-}
 
 static const char *mib(uint64_t bytes, char *buf, size_t len)
 {
@@ -71,14 +44,17 @@ int verb_showmem(int argc, char *argv[], const struct ctl_context *ctx)
 	struct reservation res = {};
 	struct load_error err = {};
 	bool json = false, loaded, known;
+	const struct ctl_flag flags[] = { { "json", 'j', &json }, {} };
 	uint64_t total, used = 0, v = 0;
 	char a[32], b[32], c[32];
 	int r;
 
-	r = json_mode(argc, argv, "showmem",
-		      "Shows the memory reserved for the crash kernel (crashkernel=), what the\n"
-		      "loaded crash image takes of it, and what is left.\n",
-		      &json);
+	r = ctl_parse_flags(
+		argc, argv,
+		"Usage: crashcapctl showmem [--json]\n\n"
+		"Shows the memory reserved for the crash kernel (crashkernel=), what the\n"
+		"loaded crash image takes of it, and what is left.\n",
+		flags, 0, NULL);
 	if (r <= 0)
 		return r;
 	r = reservation_read(ctx->root, &res, &err);
@@ -192,15 +168,18 @@ int verb_estimate(int argc, char *argv[], const struct ctl_context *ctx)
 	struct load_error err = {};
 	struct settings s;
 	bool json = false;
+	const struct ctl_flag flags[] = { { "json", 'j', &json }, {} };
 	char a[32], bb[32];
 	int r;
 
-	r = json_mode(argc, argv, "estimate",
-		      "Proposes the crashkernel= size this machine needs: what the crash kernel\n"
-		      "needs to boot, the crash initramfs packed and unpacked, the collector's\n"
-		      "memory (measured in the last dump when there is one) and the kernel's own,\n"
-		      "rounded up to 16 MiB. Each row says where its figure comes from.\n",
-		      &json);
+	r = ctl_parse_flags(
+		argc, argv,
+		"Usage: crashcapctl estimate [--json]\n\n"
+		"Proposes the crashkernel= size this machine needs: what the crash kernel\n"
+		"needs to boot, the crash initramfs packed and unpacked, the collector's\n"
+		"memory (measured in the last dump when there is one) and the kernel's own,\n"
+		"rounded up to 16 MiB. Each row says where its figure comes from.\n",
+		flags, 0, NULL);
 	if (r <= 0)
 		return r;
 	r = ctl_load_settings(ctx, &s);

@@ -6,11 +6,10 @@
  */
 #include "ctl.h"
 
-#include <getopt.h>
-
 #include "bootcfg.h"
 #include "budget.h"
 #include "crashkernel-arg.h"
+#include "ctl-flags.h"
 #include "log.h"
 #include "rootfs.h"
 
@@ -212,40 +211,15 @@ static int change(const struct ctl_context *ctx, const char *value, bool dry_run
 	return 0;
 }
 
-static int parse_dry_run(int argc, char *argv[], const char *usage, bool *ret_dry_run)
-{
-	static const struct option options[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{},
-	};
-	int c;
-
-	*ret_dry_run = false;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "hn", options, NULL)) >= 0) {
-		switch (c) {
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		case 'n':
-			*ret_dry_run = true;
-			break;
-		default:
-			return -EINVAL;
-		}
-	}
-	return 1;
-}
-
 int verb_reserve(int argc, char *argv[], const struct ctl_context *ctx)
 {
 	const char *arg = "auto";
 	char value[256];
 	bool dry_run;
-	int r;
+	const struct ctl_flag flags[] = { { "dry-run", 'n', &dry_run }, {} };
+	int first, r;
 
-	r = parse_dry_run(
+	r = ctl_parse_flags(
 		argc, argv,
 		"Usage: crashcapctl reserve [auto|SIZE|RANGES] [--dry-run]\n\n"
 		"Sets crashkernel= where the boot loader takes the kernel command line from:\n"
@@ -255,13 +229,11 @@ int verb_reserve(int argc, char *argv[], const struct ctl_context *ctx)
 		"RANGES: the kernel's form, 1G-4G:160M,4G-:256M; also SIZE@OFFSET, SIZE,high.\n"
 		"Only crashcap's own earlier setting is replaced. Takes effect after a reboot.\n\n"
 		"  -n --dry-run   print the changes as a diff and the command, change nothing\n",
-		&dry_run);
+		flags, 1, &first);
 	if (r <= 0)
 		return r;
-	if (optind < argc)
-		arg = argv[optind++];
-	if (optind < argc)
-		return log_error_errno(-EINVAL, "reserve: unexpected argument '%s'", argv[optind]);
+	if (first < argc)
+		arg = argv[first];
 	if (streq(arg, "auto"))
 		r = auto_value(ctx, value, sizeof(value));
 	else {
@@ -277,18 +249,16 @@ int verb_reserve(int argc, char *argv[], const struct ctl_context *ctx)
 int verb_unreserve(int argc, char *argv[], const struct ctl_context *ctx)
 {
 	bool dry_run;
+	const struct ctl_flag flags[] = { { "dry-run", 'n', &dry_run }, {} };
 	int r;
 
-	r = parse_dry_run(argc, argv,
-			  "Usage: crashcapctl unreserve [--dry-run]\n\n"
-			  "Removes the crashkernel= that crashcapctl reserve wrote (and runs "
-			  "update-grub\nfor GRUB); other tools' settings are left alone.\n\n"
-			  "  -n --dry-run   print the changes as a diff, change nothing\n",
-			  &dry_run);
+	r = ctl_parse_flags(argc, argv,
+			    "Usage: crashcapctl unreserve [--dry-run]\n\n"
+			    "Removes the crashkernel= that crashcapctl reserve wrote (and runs "
+			    "update-grub\nfor GRUB); other tools' settings are left alone.\n\n"
+			    "  -n --dry-run   print the changes as a diff, change nothing\n",
+			    flags, 0, NULL);
 	if (r <= 0)
 		return r;
-	if (optind < argc)
-		return log_error_errno(-EINVAL, "unreserve: unexpected argument '%s'",
-				       argv[optind]);
 	return change(ctx, NULL, dry_run);
 }

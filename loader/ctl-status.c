@@ -9,12 +9,12 @@
  */
 #include "ctl.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 
 #include "bootcfg.h"
 #include "budget.h"
 #include "crashkernel-arg.h"
+#include "ctl-flags.h"
 #include "iomem.h"
 #include "json.h"
 #include "loadfile.h"
@@ -417,34 +417,21 @@ static void print_text(const struct status *st)
 
 int verb_status(int argc, char *argv[], const struct ctl_context *ctx)
 {
-	static const struct option options[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "json", no_argument, NULL, 'j' },
-		{},
-	};
 	struct status st = {};
 	bool json = false;
-	int c, r;
+	const struct ctl_flag flags[] = { { "json", 'j', &json }, {} };
+	int r;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "hj", options, NULL)) >= 0) {
-		switch (c) {
-		case 'h':
-			printf("Usage: crashcapctl status [--json]\n\n"
-			       "Shows whether a crash kernel is loaded, and compares the memory reserved\n"
-			       "for it now, the crashkernel= configured for the next boot and the\n"
-			       "estimate, saying which is off and what to run.\n"
-			       "Exit status: 0 ready, 3 not ready, 1 error.\n");
-			return 0;
-		case 'j':
-			json = true;
-			break;
-		default:
-			return -EINVAL;
-		}
-	}
-	if (optind < argc)
-		return log_error_errno(-EINVAL, "status: unexpected argument '%s'", argv[optind]);
+	r = ctl_parse_flags(
+		argc, argv,
+		"Usage: crashcapctl status [--json]\n\n"
+		"Shows whether a crash kernel is loaded, and compares the memory reserved\n"
+		"for it now, the crashkernel= configured for the next boot and the\n"
+		"estimate, saying which is off and what to run.\n"
+		"Exit status: 0 ready, 3 not ready, 1 error.\n",
+		flags, 0, NULL);
+	if (r <= 0)
+		return r;
 
 	r = status_read(ctx, &st);
 	if (r >= 0) {
