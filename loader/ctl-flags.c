@@ -24,8 +24,9 @@ int ctl_parse_flags(int argc, char *argv[], const char *help, const struct ctl_f
 
 	for (; flags[n].name; n++) {
 		if (n == CTL_FLAGS_MAX)
-			return log_error_errno(-E2BIG, "%s: more than %d flags to parse", argv[0],
-					       CTL_FLAGS_MAX);
+			return log_error_errno(
+				-E2BIG, "%s: more than %d flags to parse (a crashcapctl bug)",
+				argv[0], CTL_FLAGS_MAX);
 		options[1 + n] = (struct option){
 			.name = flags[n].name,
 			.has_arg = no_argument,
