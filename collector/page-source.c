@@ -18,12 +18,13 @@ struct page_source {
 	bool elf;
 	bool procfs; /* /proc/vmcore: mapping is the fast way to every page */
 	bool map_files; /* map a saved vmcore too (tests: the /proc/vmcore path on a file) */
+	uint32_t window; /* the most pages one mapping of part of a run covers */
 	const struct dump_segment *seg;
 	size_t n_seg;
 	atomic_bool mmap_ok;
 	/* The dump reader keeps state (a segment hint, caches): one caller at a time. */
 	pthread_mutex_t reader_lock;
-	atomic_uint_fast64_t n_mapped, n_read;
+	atomic_uint_fast64_t n_mapped, n_windows, n_read;
 };
 
 struct page_reader {
@@ -51,9 +52,11 @@ int page_source_new(struct dump *d, bool no_mmap, struct page_source **ret)
 	s->file_size = (uint64_t)st.st_size;
 	s->elf = dump_get_format(d) == DUMP_FORMAT_ELF;
 	s->procfs = fstatfs(s->fd, &sfs) >= 0 && sfs.f_type == PROC_SUPER_MAGIC;
+	s->window = PAGE_SOURCE_MAP_WINDOW;
 	s->seg = dump_segments(d, &s->n_seg);
 	atomic_init(&s->mmap_ok, !no_mmap && s->elf);
 	atomic_init(&s->n_mapped, 0);
+	atomic_init(&s->n_windows, 0);
 	atomic_init(&s->n_read, 0);
 	pthread_mutex_init(&s->reader_lock, NULL);
 	*ret = s;
@@ -74,10 +77,21 @@ void page_source_map_files(struct page_source *s, bool on)
 	s->map_files = on;
 }
 
-void page_source_stats(struct page_source *s, uint64_t *ret_mapped, uint64_t *ret_read)
+int page_source_set_map_window(struct page_source *s, uint32_t pages)
 {
-	*ret_mapped = atomic_load(&s->n_mapped);
-	*ret_read = atomic_load(&s->n_read);
+	if (pages == 0 || pages > PAGE_SOURCE_MAX_PAGES)
+		return -EINVAL;
+	s->window = pages;
+	return 0;
+}
+
+void page_source_get_stats(struct page_source *s, struct page_source_stats *ret)
+{
+	*ret = (struct page_source_stats){
+		.chunks_mapped = atomic_load(&s->n_mapped),
+		.windows_copied = atomic_load(&s->n_windows),
+		.pieces_read = atomic_load(&s->n_read),
+	};
 }
 
 int page_reader_new(struct page_source *s, struct dump *own, struct page_reader **ret)
@@ -158,6 +172,20 @@ static const struct dump_segment *segment_for(struct page_reader *r, uint64_t pa
 	return NULL;
 }
 
+/* How many whole pages from paddr (which g holds) g has in the file. */
+static uint64_t seg_pages_from(const struct page_source *s, const struct dump_segment *g,
+			       uint64_t paddr)
+{
+	uint64_t rel = paddr - g->phys_start, off = g->file_offset + rel;
+
+	return MIN(g->file_size - rel, s->file_size - off) / DUMP_PAGE_SIZE;
+}
+
+static uint64_t file_offset(const struct dump_segment *g, uint64_t paddr)
+{
+	return g->file_offset + paddr - g->phys_start;
+}
+
 static int ensure_buf(struct page_reader *r)
 {
 	if (!r->buf) {
@@ -169,44 +197,47 @@ static int ensure_buf(struct page_reader *r)
 }
 
 /*
- * One page of /proc/vmcore through a mapping of its own. read() of
- * /proc/vmcore ioremaps each old page, and the crash kernel refuses that
- * ("ioremap on RAM") for pages it counts as its own RAM, such as DIMMs
- * hot-added to the dead kernel that it found in the ACPI tables (seen in
- * test-hotplug when a chunk spanned two PT_LOADs); a mapping has no such
- * check.
+ * /proc/vmcore maps old memory whole at mmap time, and its read() maps each
+ * page on its own: always map it. Its read() also refuses ("ioremap on RAM")
+ * old pages that the crash kernel counts as its own RAM, such as DIMMs
+ * hot-added to the dead kernel that it found in the ACPI tables; a mapping
+ * has no such check. A file in the page cache is read: a mapping costs a
+ * fault or a PTE per page and a TLB miss per page touched, and on the 2-CPU
+ * VM that benchmarks us scanning mapped pages ran at a third of pread's speed
+ * (mapped and populated 400 MiB: 0.58 s; pread and scan: 0.18 s).
  */
-static int copy_mapped_page(struct page_reader *r, uint64_t paddr, uint8_t *out)
+static bool mapping_wanted(struct page_source *s)
 {
-	struct page_source *s = r->src;
-	const struct dump_segment *g;
-	uint64_t off;
-	void *p;
-
-	if (!s->procfs || !atomic_load(&s->mmap_ok))
-		return -EOPNOTSUPP;
-	g = segment_for(r, paddr, DUMP_PAGE_SIZE);
-	if (!g)
-		return -ENOENT;
-	off = g->file_offset + paddr - g->phys_start;
-	if (off % DUMP_PAGE_SIZE)
-		return -EINVAL;
-	p = mmap(NULL, DUMP_PAGE_SIZE, PROT_READ, MAP_PRIVATE, s->fd, (off_t)off);
-	if (p == MAP_FAILED)
-		return -errno;
-	memcpy(out, p, DUMP_PAGE_SIZE);
-	(void)munmap(p, DUMP_PAGE_SIZE);
-	return 0;
+	return s->elf && (s->procfs || s->map_files) && atomic_load(&s->mmap_ok);
 }
 
-/* Through the dump reader: a run at once, else page by page; pages it cannot read are marked. */
+/* One mapping of the vmcore; when mmap fails, the source reads from then on. */
+static void *map_pages(struct page_source *s, uint64_t pfn, uint64_t off, uint32_t n)
+{
+	size_t len = (size_t)n * DUMP_PAGE_SIZE;
+	void *p;
+
+	p = mmap(NULL, len, PROT_READ, MAP_PRIVATE | (s->procfs ? 0 : MAP_POPULATE), s->fd,
+		 (off_t)off);
+	if (p != MAP_FAILED)
+		return p;
+	if (atomic_exchange(&s->mmap_ok, false))
+		log_debug_errno(errno,
+				"Cannot map pfn %#" PRIx64 "-%#" PRIx64 " (file offset %#" PRIx64
+				", %zu bytes) of the vmcore, reading it from now on: %m",
+				pfn, pfn + n - 1, off, len);
+	return NULL;
+}
+
+/* Through the dump reader: a piece at once, else page by page; pages it cannot read are marked. */
 static void read_slow(struct page_reader *r, uint64_t pfn, uint32_t first, uint32_t end,
 		      uint64_t *unreadable, uint64_t *absent)
 {
 	struct page_source *s = r->src;
 	struct dump *d = r->own ? r->own : s->dump;
 	uint8_t *out = r->buf + (size_t)first * DUMP_PAGE_SIZE;
-	int k;
+	uint32_t bad = 0, first_bad = 0;
+	int k, err = 0;
 
 	if (!r->own)
 		pthread_mutex_lock(&s->reader_lock);
@@ -216,38 +247,117 @@ static void read_slow(struct page_reader *r, uint64_t pfn, uint32_t first, uint3
 		int e = dump_read_phys(d, (pfn + i) * DUMP_PAGE_SIZE,
 				       r->buf + (size_t)i * DUMP_PAGE_SIZE, DUMP_PAGE_SIZE);
 
-		if (e < 0 && e != -ENOENT &&
-		    copy_mapped_page(r, (pfn + i) * DUMP_PAGE_SIZE,
-				     r->buf + (size_t)i * DUMP_PAGE_SIZE) >= 0)
-			e = 0;
 		if (e == -ENOENT)
 			pagebit_set(absent, i);
-		else if (e < 0)
+		else if (e < 0) {
 			pagebit_set(unreadable, i);
+			if (bad++ == 0) {
+				first_bad = i;
+				err = e;
+			}
+		}
 	}
 	if (!r->own)
 		pthread_mutex_unlock(&s->reader_lock);
+	if (bad > 0)
+		log_debug_errno(err,
+				"%" PRIu32 " of pfns %#" PRIx64 "-%#" PRIx64
+				" cannot be read, the first pfn %#" PRIx64 ": %m",
+				bad, pfn + first, pfn + end - 1, pfn + first_bad);
 }
 
-/* One run of wanted pages into the buffer: pread when one PT_LOAD holds it, else the reader. */
-static int read_run(struct page_reader *r, uint64_t pfn, uint32_t first, uint32_t end,
-		    uint64_t *unreadable, uint64_t *absent)
+/* Pages [first, end) of the chunk with pread when g holds them, else through the reader. */
+static void read_piece(struct page_reader *r, uint64_t pfn, uint32_t first, uint32_t end,
+		       const struct dump_segment *g, uint64_t *unreadable, uint64_t *absent)
 {
 	struct page_source *s = r->src;
-	uint64_t paddr = (pfn + first) * DUMP_PAGE_SIZE, len = (end - first) * DUMP_PAGE_SIZE;
-	const struct dump_segment *g = s->elf ? segment_for(r, paddr, len) : NULL;
-	size_t got = 0;
+	uint64_t paddr = (pfn + first) * DUMP_PAGE_SIZE;
+	size_t len = (size_t)(end - first) * DUMP_PAGE_SIZE, got = 0;
+	int k;
 
 	atomic_fetch_add(&s->n_read, 1);
-	if (g &&
-	    pread_full(s->fd, r->buf + (size_t)first * DUMP_PAGE_SIZE, len,
-		       (off_t)(g->file_offset + paddr - g->phys_start), &got) >= 0 &&
-	    got == len)
-		return 0;
+	if (g) {
+		k = pread_full(s->fd, r->buf + (size_t)first * DUMP_PAGE_SIZE, len,
+			       (off_t)file_offset(g, paddr), &got);
+		if (k >= 0 && got == len)
+			return;
+		log_debug_errno(k < 0 ? k : -ENODATA,
+				"Cannot read pfn %#" PRIx64 "-%#" PRIx64 " at file offset %#" PRIx64
+				" of the vmcore (%zu of %zu bytes): %m; reading page by page",
+				pfn + first, pfn + end - 1, file_offset(g, paddr), got, len);
+	}
 	read_slow(r, pfn, first, end, unreadable, absent);
-	return 0;
 }
 
+/*
+ * Copies pages [first, end) of the chunk, all in g, through mappings of at
+ * most a window each, unmapped at once so that a long run costs no more
+ * address space than a short one. Returns where it stopped: end, or the
+ * first page it did not copy (mapping refused: the caller reads the rest).
+ */
+static uint32_t copy_mapped(struct page_reader *r, uint64_t pfn, uint32_t first, uint32_t end,
+			    const struct dump_segment *g)
+{
+	struct page_source *s = r->src;
+	uint64_t off = file_offset(g, (pfn + first) * DUMP_PAGE_SIZE);
+
+	/* mmap takes page-aligned offsets only (RAM PT_LOADs of /proc/vmcore have them). */
+	if (off % DUMP_PAGE_SIZE)
+		return first;
+	while (first < end && atomic_load(&s->mmap_ok)) {
+		uint32_t n = MIN(end - first, s->window);
+		void *p = map_pages(s, pfn + first, off, n);
+
+		if (!p)
+			break;
+		memcpy(r->buf + (size_t)first * DUMP_PAGE_SIZE, p, (size_t)n * DUMP_PAGE_SIZE);
+		(void)munmap(p, (size_t)n * DUMP_PAGE_SIZE);
+		atomic_fetch_add(&s->n_windows, 1);
+		first += n;
+		off += (uint64_t)n * DUMP_PAGE_SIZE;
+	}
+	return first;
+}
+
+/*
+ * One run of wanted pages into the buffer, split where the PT_LOAD holding
+ * it in the file changes: each piece is copied from mappings or read with
+ * pread, and pages no PT_LOAD holds go through the reader (holes between
+ * PT_LOADs, a file cut short).
+ */
+static void read_run(struct page_reader *r, uint64_t pfn, uint32_t first, uint32_t end,
+		     uint64_t *unreadable, uint64_t *absent)
+{
+	struct page_source *s = r->src;
+
+	if (!s->elf) {
+		read_slow(r, pfn, first, end, unreadable, absent);
+		atomic_fetch_add(&s->n_read, 1);
+		return;
+	}
+	while (first < end) {
+		uint64_t paddr = (pfn + first) * DUMP_PAGE_SIZE;
+		const struct dump_segment *g = segment_for(r, paddr, DUMP_PAGE_SIZE);
+		uint32_t stop = first + 1, done = first;
+
+		if (!g) {
+			while (stop < end &&
+			       !segment_for(r, (pfn + stop) * DUMP_PAGE_SIZE, DUMP_PAGE_SIZE))
+				stop++;
+			read_piece(r, pfn, first, stop, NULL, unreadable, absent);
+			first = stop;
+			continue;
+		}
+		stop = first + (uint32_t)MIN((uint64_t)(end - first), seg_pages_from(s, g, paddr));
+		if (mapping_wanted(s))
+			done = copy_mapped(r, pfn, first, stop, g);
+		if (done < stop)
+			read_piece(r, pfn, done, stop, g, unreadable, absent);
+		first = stop;
+	}
+}
+
+/* The whole chunk as one mapping, handed out as is: when one PT_LOAD holds it. */
 static bool try_map(struct page_reader *r, uint64_t pfn, uint32_t n, const uint64_t *want,
 		    const uint8_t **ret_base)
 {
@@ -257,36 +367,23 @@ static bool try_map(struct page_reader *r, uint64_t pfn, uint32_t n, const uint6
 	unsigned wanted = 0;
 	void *p;
 
-	if (!atomic_load(&s->mmap_ok))
+	if (!mapping_wanted(s))
 		return false;
 	g = segment_for(r, paddr, len);
 	if (!g)
 		return false;
-	off = g->file_offset + paddr - g->phys_start;
+	off = file_offset(g, paddr);
 	if (off % DUMP_PAGE_SIZE)
 		return false;
 	if (want)
 		for (uint32_t w = 0; w < PAGE_BITMAP_WORDS(n); w++)
 			wanted += __builtin_popcountll(want[w]);
-	/*
-	 * /proc/vmcore maps old memory whole at mmap time, and its read() maps
-	 * each page on its own: always map it. A file in the page cache is
-	 * read: a mapping costs a fault or a PTE per page and a TLB miss per
-	 * page touched, and on the 2-CPU VM that benchmarks us scanning mapped
-	 * pages ran at a third of pread's speed (mapped and populated 400 MiB:
-	 * 0.58 s; pread and scan: 0.18 s).
-	 */
-	if (!s->procfs && !s->map_files)
-		return false;
+	/* A file's sparse chunk: populating the whole mapping would cost more than the runs. */
 	if (want && wanted * 2 <= n && !s->procfs)
 		return false;
-	p = mmap(NULL, len, PROT_READ, MAP_PRIVATE | (s->procfs ? 0 : MAP_POPULATE), s->fd,
-		 (off_t)off);
-	if (p == MAP_FAILED) {
-		if (atomic_exchange(&s->mmap_ok, false))
-			log_debug_errno(errno, "mmap of the vmcore failed, reading it instead: %m");
+	p = map_pages(s, pfn, off, n);
+	if (!p)
 		return false;
-	}
 	atomic_fetch_add(&s->n_mapped, 1);
 	r->map = p;
 	r->map_len = len;
@@ -319,9 +416,7 @@ int page_reader_get(struct page_reader *r, uint64_t pfn, uint32_t n, const uint6
 		}
 		for (end = i + 1; end < n && (!want || pagebit_test(want, end)); end++)
 			;
-		k = read_run(r, pfn, i, end, unreadable, absent);
-		if (k < 0)
-			return k;
+		read_run(r, pfn, i, end, unreadable, absent);
 		i = end;
 	}
 	*ret_base = r->buf;

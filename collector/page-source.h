@@ -3,10 +3,12 @@
  * Reading the dumped memory in chunks, from several threads at once. An ELF
  * vmcore's pages are mapped straight from the file (/proc/vmcore supports
  * mmap since Linux 3.12), so a chunk costs no copy and excluded pages are
- * never touched; when mmap is refused, or the chunk is not one piece of one
- * PT_LOAD, they are read with pread, or through the dump reader (one thread
- * at a time) for the cases it alone handles: a truncated file, overlapping
- * PT_LOADs, other dump formats.
+ * never touched. A chunk that is not one piece of one PT_LOAD is copied into
+ * a buffer run by run, each run split where the PT_LOAD holding it changes:
+ * from mappings of at most a window each when the chunk could have been
+ * mapped, else with pread; pages no PT_LOAD holds in the file go through the
+ * dump reader (one thread at a time), as does every page of the cases it
+ * alone handles: a truncated file, other dump formats.
  */
 #pragma once
 
@@ -14,6 +16,8 @@
 
 /* The most pages one page_reader_get() may ask for. */
 #define PAGE_SOURCE_MAX_PAGES 1024U
+/* The most pages one mapping of part of a run covers, unless set otherwise. */
+#define PAGE_SOURCE_MAP_WINDOW 256U
 #define PAGE_BITMAP_WORDS(n) (((n) + 63) / 64)
 
 static inline bool pagebit_test(const uint64_t *map, uint32_t i)
@@ -38,11 +42,18 @@ static inline void page_source_freep(struct page_source **s)
 #define _cleanup_page_source_ _cleanup_(page_source_freep)
 /*
  * A saved vmcore file is read with pread (faster than mapping the page
- * cache); on: map its dense chunks as /proc/vmcore's are (tests).
+ * cache); on: map its chunks and runs as /proc/vmcore's are (tests).
  */
 void page_source_map_files(struct page_source *s, bool on);
-/* Chunks mapped, and chunks (or runs) read with pread or the reader, so far. */
-void page_source_stats(struct page_source *s, uint64_t *ret_mapped, uint64_t *ret_read);
+/* The most pages (1 .. PAGE_SOURCE_MAX_PAGES) one mapping of part of a run may cover (tests). */
+int page_source_set_map_window(struct page_source *s, uint32_t pages);
+
+struct page_source_stats {
+	uint64_t chunks_mapped; /* whole chunks handed out as a mapping */
+	uint64_t windows_copied; /* mappings of part of a run, copied into the buffer */
+	uint64_t pieces_read; /* pieces of runs read with pread or the dump reader */
+};
+void page_source_get_stats(struct page_source *s, struct page_source_stats *ret);
 
 /* One thread's reading state: its mapping or its buffer. */
 struct page_reader;
