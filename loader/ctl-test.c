@@ -7,43 +7,31 @@
 #include "ctl.h"
 
 #include <fcntl.h>
-#include <getopt.h>
 
+#include "ctl-flags.h"
 #include "log.h"
 #include "rootfs.h"
 
 int verb_test(int argc, char *argv[], const struct ctl_context *ctx)
 {
-	enum { ARG_YES = 0x100 };
-	static const struct option options[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "yes-crash-this-machine", no_argument, NULL, ARG_YES },
+	bool yes = false;
+	const struct ctl_flag flags[] = {
+		{ "yes-crash-this-machine", 0, &yes },
 		{},
 	};
 	_cleanup_free_ char *path = NULL;
 	_cleanup_close_ int fd = -1;
 	uint64_t loaded = 0;
-	bool yes = false;
-	int c, r;
+	int r;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
-		switch (c) {
-		case 'h':
-			printf("Usage: crashcapctl test --yes-crash-this-machine\n\n"
-			       "Panics this machine at once (echo c > /proc/sysrq-trigger) so the\n"
-			       "crash kernel captures a dump: everything running is lost. Check\n"
-			       "crashcapctl status first; afterwards, crashcapctl list.\n");
-			return 0;
-		case ARG_YES:
-			yes = true;
-			break;
-		default:
-			return -EINVAL;
-		}
-	}
-	if (optind < argc)
-		return log_error_errno(-EINVAL, "test: unexpected argument '%s'", argv[optind]);
+	r = ctl_parse_flags(argc, argv,
+			    "Usage: crashcapctl test --yes-crash-this-machine\n\n"
+			    "Panics this machine at once (echo c > /proc/sysrq-trigger) so the\n"
+			    "crash kernel captures a dump: everything running is lost. Check\n"
+			    "crashcapctl status first; afterwards, crashcapctl list.\n",
+			    flags, 0, NULL);
+	if (r <= 0)
+		return r;
 	if (!yes)
 		return log_error_errno(-EPERM, "test crashes this machine at once and everything "
 					       "running is lost: if that is what you want, run "
