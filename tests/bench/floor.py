@@ -14,10 +14,12 @@ so a reader bug cannot hide pages.
 
 import os
 import re
+import resource
 import shutil
 import struct
 import subprocess
 import sys
+import time
 
 # (label, zstd arguments, whether the pages are cut into independent 4 KiB blocks).
 # zstd's CLI takes negative benchmark levels as --fast=N, not as -b-N.
@@ -67,11 +69,28 @@ def extract_kept(dump, raw):
     return pages, kept, zeros, bs
 
 
+def busy_seconds():
+    """CPU seconds all CPUs spent busy since boot (/proc/stat's cpu line, idle and iowait
+    left out)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return (sum(v[:8]) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def children_seconds():
+    u = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return u.ru_utime + u.ru_stime
+
+
 def zstd_bench(args, raw):
-    """One zstd -b run: {"in", "out", "ratio", "mbs"} (MB = 10^6 bytes, as zstd prints),
-    or None when it printed no result."""
+    """One zstd -b run: {"in", "out", "ratio", "mbs", "others"} (MB = 10^6 bytes, as zstd
+    prints; others: CPU seconds that other processes took meanwhile), or None when it printed
+    no result."""
+    busy, mine, start = busy_seconds(), children_seconds(), time.monotonic()
     r = subprocess.run(["zstd"] + args + [raw], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True)
+    others = max(0.0, busy_seconds() - busy - (children_seconds() - mine))
+    secs = time.monotonic() - start
     # zstd redraws its progress with \r; the last result is the final one.
     found = RESULT.findall(r.stdout.replace("\r", "\n"))
     if r.returncode != 0 or not found:
@@ -79,7 +98,8 @@ def zstd_bench(args, raw):
         print(f"# zstd {' '.join(args)} failed ({r.returncode}): {' | '.join(tail)}")
         return None
     n_in, n_out, ratio, mbs = found[-1]
-    return {"in": int(n_in), "out": int(n_out), "ratio": float(ratio), "mbs": float(mbs)}
+    return {"in": int(n_in), "out": int(n_out), "ratio": float(ratio), "mbs": float(mbs),
+            "others": others, "secs": secs}
 
 
 def measure(collect, core, work, ncpus, ref_time, ref_size, ours=None):
@@ -110,10 +130,9 @@ def measure(collect, core, work, ncpus, ref_time, ref_size, ours=None):
     # page): the uncompressed dump's size less its non-zero pages.
     overhead = dump_bytes - kept * bs
     target = ref_time / 3 if ref_time else None
-    load = os.getloadavg()[0]
     print(f"\n{title}: crashcap's own dump keeps {pages} pages, {zeros} of them zero (one "
           f"shared block); the other {kept} pages ({raw_mb:.1f} MB) go to zstd's benchmark "
-          f"on one core; {ncpus} CPUs, load average {load:.1f}")
+          f"on one core; {ncpus} CPUs")
     print(f"{'command':28} {'data MB':>8} {'ratio':>6} {'MB/s/core':>10} {'CPU s':>6} "
           f"{f'wall/{ncpus}cpu':>9} {'target':>7} {'under':>6} {'file MB':>8} {'size/-c':>8}")
     rows = []
@@ -131,7 +150,8 @@ def measure(collect, core, work, ncpus, ref_time, ref_size, ours=None):
                "raw_bytes": r["in"], "compressed_bytes": r["out"], "ratio": r["ratio"],
                "mb_per_s_per_core": r["mbs"], "cpu_s": cpu, "cpus": ncpus, "best_wall_s": wall,
                "target_wall_s": target, "under_target": under, "est_file_bytes": est,
-               "size_over_c": est / ref_size if ref_size else None}
+               "size_over_c": est / ref_size if ref_size else None,
+               "other_processes_cpu_s": r["others"]}
         rows.append(row)
         print(f"{label:28} {r['out'] / 1e6:8.1f} {r['ratio']:6.2f} {r['mbs']:10.1f} "
               f"{cpu:6.3f} {wall:9.3f} {target or float('nan'):7.3f} "
@@ -141,10 +161,15 @@ def measure(collect, core, work, ncpus, ref_time, ref_size, ours=None):
           f"of headers, bitmaps, descriptors and zero page of crashcap's file; target: "
           f"makedumpfile -l's {ref_time or float('nan'):.2f} s / 3; size/-c: file MB over "
           f"makedumpfile -c's {ref_size / 1e6 if ref_size else float('nan'):.1f} MB)")
-    if load > 0.5:
-        print(f"warning: zstd -b times the wall clock, and the load average is {load:.1f} on "
-              f"{ncpus} CPUs: other processes took CPU time, so MB/s are low; run on an idle "
-              "machine for the floor")
+    # zstd -b times the wall clock, so other processes that take its CPU lower its MB/s:
+    # say how busy the CPUs it left free were.
+    others = sum(r["others"] for _, r, _ in runs if r)
+    secs = sum(r["secs"] for _, r, _ in runs if r)
+    spare = secs * max(ncpus - 1, 1)
+    where = f"the {ncpus - 1} CPU(s) it left free" if ncpus > 1 else "the CPU it ran on"
+    print(f"while zstd ran ({secs:.0f} s), other processes used {others:.1f} CPU s, "
+          f"{100 * others / spare:.0f} % of {where}"
+          + (": MB/s may be low, run on an idle machine" if others > 0.25 * spare else ""))
     if ours:
         print(f"{ours['name']}: wall {ours['wall']:.2f} s, CPU {ours['cpu']:.2f} s "
               f"(reading, filtering, compressing and writing)")
@@ -168,4 +193,4 @@ def measure(collect, core, work, ncpus, ref_time, ref_size, ours=None):
               + " (reading, filtering and writing come on top)")
     sys.stdout.flush()
     return {"pages": pages, "zero_pages": zeros, "kept_pages": kept, "raw_mb": raw_mb,
-            "overhead_bytes": overhead, "load_average": load, "rows": rows}
+            "overhead_bytes": overhead, "other_processes_cpu_s": others, "rows": rows}
