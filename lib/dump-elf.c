@@ -6,7 +6,11 @@
 #include <gelf.h>
 #include <inttypes.h>
 #include <libelf.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+
+#define PROC_SUPER_MAGIC 0x9fa0
 
 /* /proc/vmcore notes are a few KiB per CPU; device dumps can add MiBs. */
 #define NOTES_MAX (256ULL << 20)
@@ -85,12 +89,14 @@ int dump_elf_load(struct dump *d)
 	_cleanup_(elfp) Elf *e = NULL;
 	size_t phnum, cap = 0;
 	GElf_Ehdr eh;
+	struct statfs sfs;
 	struct stat st;
 	int r;
 
 	if (fstat(d->fd, &st) < 0)
 		return negative_errno();
 	d->file_size = st.st_size;
+	d->procfs = fstatfs(d->fd, &sfs) >= 0 && sfs.f_type == PROC_SUPER_MAGIC;
 
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return -ENOTSUP;
@@ -181,6 +187,41 @@ static const struct dump_segment *find_segment_in_file(const struct dump *d, uin
 	return NULL;
 }
 
+/*
+ * /proc/vmcore's read() ioremaps each old page, which the crash kernel
+ * refuses for pages it counts as its own RAM ("ioremap on RAM at ...": the
+ * memory map of DIMMs hot-added to the dead kernel, which lives on those
+ * DIMMs), and fails; its mmap() maps old memory as a whole and gives them.
+ * Only /proc/vmcore: a mapping of a regular file with a bad block would
+ * raise SIGBUS where read() said EIO.
+ */
+static int read_through_mapping(struct dump *d, void *buf, size_t len, uint64_t offset)
+{
+	uint64_t page = DUMP_PAGE_SIZE, start = offset & ~(page - 1);
+	size_t map_len = ALIGN_UP(offset + len - start, page);
+	void *p;
+
+	p = mmap(NULL, map_len, PROT_READ, MAP_PRIVATE, d->fd, (off_t)start);
+	if (p == MAP_FAILED)
+		return log_debug_errno(negative_errno(),
+				       "Cannot map %zu bytes of the vmcore at offset %" PRIu64
+				       ": %m",
+				       map_len, start);
+	memcpy(buf, (uint8_t *)p + (offset - start), len);
+	munmap(p, map_len);
+	return 0;
+}
+
+static int read_at(struct dump *d, void *buf, size_t len, uint64_t offset, size_t *ret_read)
+{
+	int r = d->pread(d->fd, buf, len, (off_t)offset, ret_read);
+
+	if (r >= 0 || !d->procfs || read_through_mapping(d, buf, len, offset) < 0)
+		return r;
+	*ret_read = len;
+	return 0;
+}
+
 int dump_elf_read_phys(struct dump *d, uint64_t paddr, void *buf, size_t len)
 {
 	uint8_t *out = buf;
@@ -197,7 +238,7 @@ int dump_elf_read_phys(struct dump *d, uint64_t paddr, void *buf, size_t len)
 		n = MIN((uint64_t)len, s->mem_size - rel);
 		in_file = rel < s->file_size ? MIN(n, s->file_size - rel) : 0;
 		if (in_file > 0) {
-			r = pread_full(d->fd, out, in_file, s->file_offset + rel, &got);
+			r = read_at(d, out, in_file, s->file_offset + rel, &got);
 			if (r < 0)
 				return r;
 			if (got < in_file) {
@@ -206,9 +247,8 @@ int dump_elf_read_phys(struct dump *d, uint64_t paddr, void *buf, size_t len)
 
 				if (!other || other == s)
 					return -ENODATA;
-				r = pread_full(d->fd, out, in_file,
-					       other->file_offset + (paddr - other->phys_start),
-					       &got);
+				r = read_at(d, out, in_file,
+					    other->file_offset + (paddr - other->phys_start), &got);
 				if (r < 0)
 					return r;
 				if (got < in_file)

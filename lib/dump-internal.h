@@ -22,6 +22,13 @@ struct dump {
 	enum dump_format format;
 	int fd;
 	uint64_t file_size;
+	/*
+	 * /proc/vmcore, whose read() fails for pages its mmap() gives (see
+	 * dump-elf.c): set by dump_elf_load, which tests may override after it.
+	 */
+	bool procfs;
+	/* pread_full(), unless a test puts a failing one in its place */
+	int (*pread)(int fd, void *buf, size_t len, off_t offset, size_t *ret_read);
 	bool truncated;
 
 	void *notes;

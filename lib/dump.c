@@ -42,6 +42,7 @@ int dump_open(const char *path, struct dump **ret)
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
+	d->pread = pread_full;
 	d->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (d->fd < 0)
 		return log_debug_errno(negative_errno(), "Cannot open %s: %m", path);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "dump.h"
+#include "dump-internal.h"
 #include "elfnote.h"
 #include "vmcore-synth.h"
 
@@ -130,6 +130,59 @@ static void test_read_phys(void **state)
 	assert_int_equal(dump_read_phys(d, 0x100000, buf, 0), 0);
 }
 
+/* /proc/vmcore's read() refusing pages its mmap() gives: file offsets [refused_from, refused_to). */
+static off_t refused_from, refused_to;
+
+static int refusing_pread(int fd, void *buf, size_t len, off_t offset, size_t *ret_read)
+{
+	if (offset < refused_to && offset + (off_t)len > refused_from)
+		return -ENOMEM;
+	return pread_full(fd, buf, len, offset, ret_read);
+}
+
+static void test_read_through_mapping(void **state)
+{
+	struct synth_vmcore spec = base_spec();
+	_cleanup_free_ char *path = NULL;
+	_cleanup_dump_ struct dump *d = NULL;
+	_cleanup_free_ uint8_t *buf = malloc(0x4000);
+	const struct dump_segment *s = NULL;
+	int fd, wronly;
+
+	path = write_spec(&spec);
+	assert_int_equal(dump_open(path, &d), 0);
+	assert_false(d->procfs); /* a saved file */
+	for (size_t i = 0; i < d->n_segments; i++)
+		if (d->segments[i].phys_start == 0x100000)
+			s = &d->segments[i];
+	assert_non_null(s);
+	/* paddr [2M, 2M+8K), in the [1M, 3M) segment */
+	refused_from = (off_t)(s->file_offset + 0x100000);
+	refused_to = refused_from + 0x2000;
+	d->pread = refusing_pread;
+
+	/* A saved file's read error stands: a mapping of it could SIGBUS instead. */
+	assert_int_equal(dump_read_phys(d, 0x200000, buf, 4096), -ENOMEM);
+	d->procfs = true;
+	assert_int_equal(dump_read_phys(d, 0x200000, buf, 4096), 0);
+	check_pattern(buf, 0x200000, 4096);
+	/* unaligned, over both ends of the refused range */
+	assert_int_equal(dump_read_phys(d, 0x1ffff3, buf, 0x2020), 0);
+	check_pattern(buf, 0x1ffff3, 0x2020);
+	assert_int_equal(dump_read_phys(d, 0x100000, buf, 4096), 0);
+	check_pattern(buf, 0x100000, 4096);
+
+	/* A mapping that fails too (no read access) keeps read()'s error. */
+	wronly = open(path, O_WRONLY | O_CLOEXEC);
+	assert_true(wronly >= 0);
+	fd = d->fd;
+	d->fd = wronly;
+	assert_int_equal(dump_read_phys(d, 0x200000, buf, 4096), -ENOMEM);
+	d->fd = fd;
+	close(wronly);
+	unlink(path);
+}
+
 static void test_truncated(void **state)
 {
 	struct synth_vmcore spec = base_spec();
@@ -247,9 +300,13 @@ static void test_not_elf(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_open),	      cmocka_unit_test(test_read_phys),
-		cmocka_unit_test(test_truncated),     cmocka_unit_test(test_truncated_notes),
-		cmocka_unit_test(test_no_vmcoreinfo), cmocka_unit_test(test_not_a_core),
+		cmocka_unit_test(test_open),
+		cmocka_unit_test(test_read_phys),
+		cmocka_unit_test(test_read_through_mapping),
+		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_truncated_notes),
+		cmocka_unit_test(test_no_vmcoreinfo),
+		cmocka_unit_test(test_not_a_core),
 		cmocka_unit_test(test_not_elf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
