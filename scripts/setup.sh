@@ -24,7 +24,7 @@ build_pkgs=(build-essential pkg-config libelf-dev libzstd-dev zlib1g-dev
 	libsystemd-dev libbpf-dev libkmod-dev libblkid-dev libcmocka-dev liblzo2-dev libsnappy-dev
 	python3 clang-format git)
 test_pkgs=(qemu-system-x86 makedumpfile e2fsprogs python3-libkdumpfile
-	kmod busybox-static hyperfine time file ovmf debootstrap crash python3-drgn gdb)
+	kmod busybox-static hyperfine time file ovmf debootstrap crash python3-drgn gdb zstd)
 
 missing=()
 want=("${build_pkgs[@]}")
