@@ -18,12 +18,13 @@ def capture(name, config_text, mem="1G", crashkernel="256M", raw_copy=False,
             timeout=300, progress=None, series="6.1", numa_nodes=1, load_args="",
             vmcore_info=False, workload=None, first_kernel_args="", mem_opts="",
             qmp=False, on_line=None, files=None, extra_args=None, crash_series=None,
-            crash_append=""):
+            crash_append="", smp=2):
     """load_args, workload, files: see guest.build_first_initrd; vmcore_info: see
     guest.build_crash_initrd (then .vmcore_phdrs); first_kernel_args,
     mem_opts, qmp, on_line, extra_args: see guest.GuestRun; crash_series:
     another kernel (and its modules) to boot as the crash kernel; crash_append:
-    words `crashcapctl load --append` adds to the crash kernel's command line."""
+    words `crashcapctl load --append` adds to the crash kernel's command line;
+    smp: the guest's CPUs."""
     c = Capture()
     c.work = guest.work_dir(name)
     c.kdir = guest.kernel_dir(series)
@@ -45,7 +46,7 @@ def capture(name, config_text, mem="1G", crashkernel="256M", raw_copy=False,
         guest.make_raw_disk(c.raw_disk, size + (64 << 20))
         disks.append(c.raw_disk)
     c.run = guest.GuestRun(name, c.work, c.kdir, first, disks, mem=mem,
-                           crashkernel=crashkernel, timeout=timeout,
+                           crashkernel=crashkernel, smp=smp, timeout=timeout,
                            progress=progress, numa_nodes=numa_nodes,
                            first_kernel_args=first_kernel_args, mem_opts=mem_opts,
                            qmp=qmp, on_line=on_line, extra_args=extra_args).run()

@@ -10,6 +10,8 @@ mount -t proc proc /proc
 read -r level _ </proc/sys/kernel/printk
 echo 1 >/proc/sys/kernel/printk
 echo "CRASHCAP-TEST: crash cmdline $(cat /proc/cmdline)"
+# What the crash kernel itself took, before the collector runs (per-CPU cost).
+echo "CRASHCAP-TEST: crash meminfo $(grep -E '^(MemTotal|MemFree|MemAvailable|Slab|KernelStack|Percpu):' /proc/meminfo | tr -s ' \n' ' ')"
 grep -E "System RAM|Crash kernel|ACPI|Reserved" /proc/iomem | sed 's/^/CRASHCAP-TEST: crash iomem /'
 echo "CRASHCAP-TEST: vmcore size $(stat -c %s /proc/vmcore)"
 # Which memory blocks the crash kernel uses: hot-added ones must stay offline.
@@ -19,6 +21,7 @@ for b in /sys/devices/system/memory/memory*; do
 	[ "$(cat "$b/state" 2>/dev/null)" = online ] && online="$online ${b##*/memory}"
 done
 echo "CRASHCAP-TEST: crash memory blocks online:$online"
+echo "CRASHCAP-TEST: crash cpus online $(cat /sys/devices/system/cpu/online)"
 umount /sys
 # The ELF header and program headers, 64 bytes a line: "vmcore-head LINE HEX".
 i=0
