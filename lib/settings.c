@@ -113,6 +113,7 @@ void settings_init(struct settings *s)
 		.compression = COMPRESSION_ZSTD,
 		.zstd_level = 1,
 		.threads = 0,
+		.crash_cpus = 1,
 		.load_method = LOAD_METHOD_AUTO,
 		.final_action = ACTION_REBOOT,
 		.failure_action = ACTION_REBOOT,
@@ -329,6 +330,15 @@ static int apply_entry(struct settings *s, const struct config_entry *e, struct 
 		s->threads = (unsigned)n;
 		return 0;
 	}
+	if (streq(k, "crash_cpus")) {
+		if (parse_int_range(v, 1, CRASH_CPUS_MAX, &n) < 0)
+			return entry_error(err, e,
+					   "crash_cpus must be 1..%u (CPUs the crash kernel "
+					   "brings up), got '%s'",
+					   CRASH_CPUS_MAX, v);
+		s->crash_cpus = (unsigned)n;
+		return 0;
+	}
 	if (streq(k, "compression")) {
 		i = lookup(compression_names, ELEMENTSOF(compression_names), v);
 		if (i < 0)
@@ -449,6 +459,7 @@ int settings_write(const struct settings *s, FILE *f)
 	fprintf(f, "compression = %s\n", compression_to_string(s->compression));
 	fprintf(f, "zstd_level = %d\n", s->zstd_level);
 	fprintf(f, "threads = %u\n", s->threads);
+	fprintf(f, "crash_cpus = %u\n", s->crash_cpus);
 	fprintf(f, "load_method = %s\n", load_method_to_string(s->load_method));
 	if (s->kernel)
 		config_write_value(f, "kernel", s->kernel);

@@ -36,6 +36,9 @@ enum hotplug_reload {
 	HOTPLUG_RELOAD_NEVER,
 };
 
+/* The collector never runs more threads than this, so more CPUs would only cost memory. */
+#define CRASH_CPUS_MAX 64U
+
 #define USEC_PER_MSEC ((uint64_t)1000)
 #define USEC_PER_SEC ((uint64_t)1000000)
 
@@ -46,6 +49,7 @@ struct settings {
 	enum compression compression;
 	int zstd_level;
 	unsigned threads; /* 0: all CPUs */
+	unsigned crash_cpus; /* the crash kernel's nr_cpus=, 1..CRASH_CPUS_MAX */
 	enum load_method load_method;
 	char *kernel; /* NULL: the running kernel */
 	char *initrd; /* NULL: built by crashcap */

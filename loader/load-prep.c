@@ -13,7 +13,7 @@
 #include "rootfs.h"
 
 /*
- * One CPU, no devices reset by the dead kernel left half-programmed, no USB
+ * One CPU (crash_cpus), no devices reset by the dead kernel left half-programmed, no USB
  * or resume probing, and a panic in the crash kernel reboots at once.
  * swiotlb=noforce: a guest with hotpluggable memory otherwise runs the small
  * crash kernel out of memory (measured, notes/qemu-panic-tests.md).
@@ -29,9 +29,10 @@
  * them it needs 96M (tests/qemu/find-min-crashkernel.py). An initcall name
  * a kernel does not have is ignored.
  */
-#define CRASH_DEFAULT_ARGS                                                                \
-	"irqpoll nr_cpus=1 reset_devices panic=1 nousb noresume mce=off swiotlb=noforce " \
-	"memhp_default_state=offline cgroup.memory=nokmem "                               \
+#define CRASH_ARGS_BEFORE_CPUS "irqpoll"
+#define CRASH_ARGS_AFTER_CPUS                                           \
+	"reset_devices panic=1 nousb noresume mce=off swiotlb=noforce " \
+	"memhp_default_state=offline cgroup.memory=nokmem "             \
 	"initcall_blacklist=tracer_init_tracefs"
 
 int load_error_set(struct load_error *err, int error, const char *fmt, ...)
@@ -183,14 +184,79 @@ int loadfile_reboot_cmdline(const char *root, const char *append, char **ret)
 	return 0;
 }
 
-int loadfile_cmdline(const char *root, const char *crash_args, const char *append, char **ret)
+/*
+ * The initial APIC ID of CPU 0, the boot CPU, from root/proc/cpuinfo (as
+ * kdump-utils' kdumpctl finds it). -ENODATA when cpuinfo has none (not x86).
+ */
+static int boot_cpu_apicid(const char *root, unsigned *ret)
+{
+	_cleanup_free_ char *data = NULL;
+	bool cpu0 = false;
+	int r;
+
+	r = root_read_file(root, "/proc/cpuinfo", 16 << 20, &data, NULL);
+	if (r < 0)
+		return r;
+	for (char *line = data, *next; line && *line; line = next) {
+		unsigned v;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		if (startswith(line, "processor"))
+			cpu0 = sscanf(line, "processor : %u", &v) == 1 && v == 0;
+		else if (cpu0 && startswith(line, "initial apicid") &&
+			 sscanf(line, "initial apicid : %u", &v) == 1) {
+			*ret = v;
+			return 0;
+		}
+	}
+	return -ENODATA;
+}
+
+/*
+ * nr_cpus=N for the crash kernel. With more than one CPU it must not wake
+ * the boot CPU: after a panic on another CPU the crash kernel boots there
+ * and would send the boot CPU an INIT, which resets some machines (and
+ * sends a QEMU guest's boot CPU back into its firmware) while the dump is
+ * taken. disable_cpu_apicid= names the CPU the kernel then leaves alone; a
+ * panic on another CPU gets one CPU fewer than asked for.
+ */
+static int append_cpus(char **buf, const char *root, unsigned cpus)
+{
+	char word[64];
+	unsigned apicid;
+	int r;
+
+	snprintf(word, sizeof(word), "nr_cpus=%u", MAX(cpus, 1U));
+	r = append_word(buf, word, strlen(word));
+	if (r < 0 || cpus <= 1)
+		return r;
+	r = boot_cpu_apicid(root, &apicid);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		log_debug_errno(
+			r, "no APIC ID for CPU 0 in /proc/cpuinfo, no disable_cpu_apicid=: %m");
+		return 0;
+	}
+	snprintf(word, sizeof(word), "disable_cpu_apicid=%u", apicid);
+	return append_word(buf, word, strlen(word));
+}
+
+int loadfile_cmdline(const char *root, const char *crash_args, unsigned crash_cpus,
+		     const char *append, char **ret)
 {
 	_cleanup_free_ char *buf = NULL;
 	int r;
 
 	r = append_running_cmdline(&buf, root, true);
 	if (r >= 0)
-		r = append_word(&buf, CRASH_DEFAULT_ARGS, strlen(CRASH_DEFAULT_ARGS));
+		r = append_word(&buf, CRASH_ARGS_BEFORE_CPUS, strlen(CRASH_ARGS_BEFORE_CPUS));
+	if (r >= 0)
+		r = append_cpus(&buf, root, crash_cpus);
+	if (r >= 0)
+		r = append_word(&buf, CRASH_ARGS_AFTER_CPUS, strlen(CRASH_ARGS_AFTER_CPUS));
 	if (r >= 0 && crash_args)
 		r = append_word(&buf, crash_args, strlen(crash_args));
 	if (r >= 0 && append)

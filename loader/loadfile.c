@@ -340,7 +340,8 @@ static int prepare(const struct load_request *req, const struct settings *s,
 	if (img->reboot)
 		r = loadfile_reboot_cmdline(req->root, req->append, &img->cmdline);
 	else
-		r = loadfile_cmdline(req->root, s->crash_args, req->append, &img->cmdline);
+		r = loadfile_cmdline(req->root, s->crash_args, s->crash_cpus, req->append,
+				     &img->cmdline);
 	if (r < 0)
 		return r;
 	extra = img->reboot ? 0 : ELFCOREHDR_ARG_MAX;

@@ -116,9 +116,11 @@ int loadfile_probe_kernel(const void *buf, size_t len, struct kernel_probe *ret,
 int loadfile_release(const char *root, char **ret);
 /*
  * The crash kernel command line: the console= arguments of root/proc/cmdline,
- * the crash defaults, crash_args, append (each may be NULL).
+ * the crash defaults with nr_cpus=crash_cpus (0 is 1; above 1 with
+ * disable_cpu_apicid= for the boot CPU), crash_args, append (each may be NULL).
  */
-int loadfile_cmdline(const char *root, const char *crash_args, const char *append, char **ret);
+int loadfile_cmdline(const char *root, const char *crash_args, unsigned crash_cpus,
+		     const char *append, char **ret);
 /*
  * The command line of a kernel for a kexec reboot: root/proc/cmdline
  * without the boot loader's BOOT_IMAGE= and initrd=, then append (may be NULL).

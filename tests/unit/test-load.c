@@ -447,18 +447,84 @@ static void test_cmdline_consoles(void **state)
 
 	fixture_write_text(*state, "/proc/cmdline",
 			   "ro console=\"ttyS1,9600 n8\" quiet -- console=not-for-the-kernel\n");
-	assert_int_equal(loadfile_cmdline(*state, NULL, NULL, &c), 0);
+	assert_int_equal(loadfile_cmdline(*state, NULL, 1, NULL, &c), 0);
 	assert_string_equal(c, "console=\"ttyS1,9600 n8\" " DEFAULTS);
 	free(c);
 	c = NULL;
 	fixture_write_text(*state, "/proc/cmdline", "root=/dev/sda1\n");
-	assert_int_equal(loadfile_cmdline(*state, "a=1", "b=2", &c), 0);
+	assert_int_equal(loadfile_cmdline(*state, "a=1", 1, "b=2", &c), 0);
 	assert_string_equal(c, DEFAULTS " a=1 b=2");
 	free(c);
 	c = NULL;
 	/* No /proc/cmdline at all: the defaults alone. */
-	assert_int_equal(loadfile_cmdline("/nonexistent-root", NULL, "", &c), 0);
+	assert_int_equal(loadfile_cmdline("/nonexistent-root", NULL, 1, "", &c), 0);
 	assert_string_equal(c, DEFAULTS);
+	free(c);
+	c = NULL;
+	/* 0 (settings not set up) is the default, one CPU. */
+	assert_int_equal(loadfile_cmdline("/nonexistent-root", NULL, 0, NULL, &c), 0);
+	assert_string_equal(c, DEFAULTS);
+}
+
+#define CPUINFO_CPU(n, apicid)                                                 \
+	"processor\t: " #n "\nvendor_id\t: GenuineIntel\napicid\t\t: " #apicid \
+	"\ninitial apicid\t: " #apicid "\nflags\t\t: fpu apic\n\n"
+
+static size_t count(const char *haystack, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = haystack; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+static void test_cmdline_crash_cpus(void **state)
+{
+	_cleanup_free_ char *c = NULL;
+
+	fixture_write_text(*state, "/proc/cmdline", "root=/dev/sda1 console=ttyS0\n");
+	/* CPU 0 is not the lowest APIC ID here: the boot CPU's own is taken. */
+	fixture_write_text(*state, "/proc/cpuinfo",
+			   CPUINFO_CPU(1, 0) CPUINFO_CPU(0, 6) CPUINFO_CPU(2, 2));
+	assert_int_equal(loadfile_cmdline(*state, NULL, 4, NULL, &c), 0);
+	assert_string_equal(c, "console=ttyS0 irqpoll nr_cpus=4 disable_cpu_apicid=6 reset_devices "
+			       "panic=1 nousb noresume mce=off swiotlb=noforce "
+			       "memhp_default_state=offline cgroup.memory=nokmem "
+			       "initcall_blacklist=tracer_init_tracefs");
+	assert_int_equal(count(c, "nr_cpus="), 1);
+	free(c);
+	c = NULL;
+
+	/*
+	 * A user's own nr_cpus= comes after crashcap's; the kernel keeps the
+	 * smallest (nrcpus() only ever lowers nr_cpu_ids).
+	 */
+	assert_int_equal(loadfile_cmdline(*state, "nr_cpus=3", 2, "x=1", &c), 0);
+	assert_string_equal(c, "console=ttyS0 irqpoll nr_cpus=2 disable_cpu_apicid=6 reset_devices "
+			       "panic=1 nousb noresume mce=off swiotlb=noforce "
+			       "memhp_default_state=offline cgroup.memory=nokmem "
+			       "initcall_blacklist=tracer_init_tracefs nr_cpus=3 x=1");
+	free(c);
+	c = NULL;
+
+	/* One CPU: nothing to disable, cpuinfo is not even needed. */
+	assert_int_equal(loadfile_cmdline(*state, NULL, 1, NULL, &c), 0);
+	assert_string_equal(c, "console=ttyS0 " DEFAULTS);
+	assert_int_equal(count(c, "nr_cpus="), 1);
+	assert_null(strstr(c, "disable_cpu_apicid"));
+	free(c);
+	c = NULL;
+
+	/* No APIC IDs (not x86, or no /proc/cpuinfo): nr_cpus= alone. */
+	fixture_write_text(*state, "/proc/cpuinfo", "processor\t: 0\nfeatures\t: fp asimd\n\n");
+	assert_int_equal(loadfile_cmdline(*state, NULL, 64, NULL, &c), 0);
+	assert_true(startswith(c, "console=ttyS0 irqpoll nr_cpus=64 reset_devices panic=1 "));
+	free(c);
+	c = NULL;
+	assert_int_equal(loadfile_cmdline("/nonexistent-root", NULL, 2, NULL, &c), 0);
+	assert_true(startswith(c, "irqpoll nr_cpus=2 reset_devices panic=1 "));
+	assert_int_equal(count(c, "nr_cpus="), 1);
 }
 
 static void test_loaded_state(void **state)
@@ -594,6 +660,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_eperm_messages, setup, teardown),
 		cmocka_unit_test(test_bzimage_check),
 		cmocka_unit_test_setup_teardown(test_not_a_bzimage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cmdline_crash_cpus, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cmdline_consoles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_loaded_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fixture_seam, setup, teardown),

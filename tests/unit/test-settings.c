@@ -18,6 +18,7 @@ static void test_defaults(void **state)
 	assert_int_equal(s.compression, COMPRESSION_ZSTD);
 	assert_int_equal(s.zstd_level, 1);
 	assert_int_equal(s.threads, 0);
+	assert_int_equal(s.crash_cpus, 1);
 	assert_int_equal(s.load_method, LOAD_METHOD_AUTO);
 	assert_null(s.kernel);
 	assert_null(s.initrd);
@@ -93,6 +94,16 @@ static void test_bad_values(void **state)
 		{ "zstd_level = 20\n", "test.conf:1: zstd_level must be 1..19, got '20'" },
 		{ "threads = many\n",
 		  "test.conf:1: threads must be 0..4096 (0: all CPUs), got 'many'" },
+		{ "crash_cpus = 0\n",
+		  "test.conf:1: crash_cpus must be 1..64 (CPUs the crash kernel brings up), got '0'" },
+		{ "crash_cpus = 65\n",
+		  "test.conf:1: crash_cpus must be 1..64 (CPUs the crash kernel brings up), got '65'" },
+		{ "crash_cpus = two\n",
+		  "test.conf:1: crash_cpus must be 1..64 (CPUs the crash kernel brings up), got 'two'" },
+		{ "crash_cpus = -2\n",
+		  "test.conf:1: crash_cpus must be 1..64 (CPUs the crash kernel brings up), got '-2'" },
+		{ "crash_cpus =\n",
+		  "test.conf:1: crash_cpus must be 1..64 (CPUs the crash kernel brings up), got ''" },
 		{ "compression = xz\n",
 		  "test.conf:1: compression must be zstd, none, zlib, lzo or snappy, got 'xz'" },
 		{ "compression = ZSTD\n",
@@ -153,6 +164,7 @@ static void test_bad_values(void **state)
 		/* Nothing of a bad config is applied, not even the good lines before it. */
 		assert_string_equal(s.path, "/var/crash");
 		assert_int_equal(s.dump_level, 31);
+		assert_int_equal(s.crash_cpus, 1);
 		settings_done(&s);
 	}
 }
@@ -192,6 +204,17 @@ static void test_good_values(void **state)
 	assert_false(s.keep_loaded_on_stop);
 	assert_int_equal(s.hotplug_reload, HOTPLUG_RELOAD_NEVER);
 	assert_int_equal(s.target_timeout_usec, 1000);
+	settings_done(&s);
+
+	/* The bounds, and the last line wins like any other key. */
+	settings_init(&s);
+	assert_int_equal(apply(&s, "crash_cpus = 64\n", &err), 0);
+	assert_int_equal(s.crash_cpus, 64);
+	assert_int_equal(apply(&s, "crash_cpus = 4\ncrash_cpus = 1\n", &err), 0);
+	assert_int_equal(s.crash_cpus, 1);
+	assert_int_equal(apply(&s, "crash_cpus = 2\n", &err), 0);
+	assert_int_equal(s.crash_cpus, 2);
+	assert_int_equal(s.threads, 0);
 	settings_done(&s);
 }
 
@@ -281,6 +304,7 @@ static void test_write_round_trip(void **state)
 	s.hotplug_max_delay_usec = 42000;
 	s.keep_loaded_on_stop = true;
 	s.target_timeout_usec = 3000;
+	s.crash_cpus = 5;
 	f = open_memstream(&text, &len);
 	assert_non_null(f);
 	assert_int_equal(settings_write(&s, f), 0);
@@ -298,6 +322,8 @@ static void test_write_round_trip(void **state)
 	assert_int_equal(t.compression, s.compression);
 	assert_int_equal(t.zstd_level, s.zstd_level);
 	assert_int_equal(t.threads, s.threads);
+	assert_non_null(strstr(text, "\ncrash_cpus = 5\n"));
+	assert_int_equal(t.crash_cpus, 5);
 	assert_int_equal(t.load_method, s.load_method);
 	assert_int_equal(t.final_action, s.final_action);
 	assert_int_equal(t.failure_action, s.failure_action);
@@ -335,7 +361,7 @@ static void test_shipped_conf_documents_defaults(void **state)
 			keys++;
 		}
 	}
-	assert_int_equal(keys, 21);
+	assert_int_equal(keys, 22);
 	assert_int_equal(config_parse_string(&c, out, "conf/crashcap.conf", &err), 0);
 	settings_init(&s);
 	settings_init(&d);
@@ -346,6 +372,7 @@ static void test_shipped_conf_documents_defaults(void **state)
 	assert_int_equal(s.compression, d.compression);
 	assert_int_equal(s.zstd_level, d.zstd_level);
 	assert_int_equal(s.threads, d.threads);
+	assert_int_equal(s.crash_cpus, d.crash_cpus);
 	assert_int_equal(s.load_method, d.load_method);
 	assert_null(s.kernel);
 	assert_null(s.initrd);
