@@ -216,11 +216,11 @@ static int boot_cpu_apicid(const char *root, unsigned *ret)
 
 /*
  * nr_cpus=N for the crash kernel. With more than one CPU it must not wake
- * the boot CPU: after a panic on another CPU the crash kernel boots there
- * and would send the boot CPU an INIT, which resets some machines (and
- * sends a QEMU guest's boot CPU back into its firmware) while the dump is
- * taken. disable_cpu_apicid= names the CPU the kernel then leaves alone; a
- * panic on another CPU gets one CPU fewer than asked for.
+ * the boot CPU: after a panic on another CPU the crash kernel boots there,
+ * and an INIT sent to the boot CPU resets or hangs some machines
+ * (disable_cpu_apicid= in the kernel's parameters; kdumpctl adds it too).
+ * A QEMU guest survives it (measured: a dump saved), real firmware may not.
+ * The price: a panic on another CPU gets one CPU fewer than asked for.
  */
 static int append_cpus(char **buf, const char *root, unsigned cpus)
 {
