@@ -44,6 +44,16 @@
  */
 /* What the crash kernel allocates once booted: slab, stacks, modules, watermarks. */
 #define KERNEL_RUNTIME (16 * MIB)
+/*
+ * Each CPU beyond the first (crash_cpus): its slab (~0.6 MiB), per-CPU area
+ * (0.25 MiB) and kernel stacks (~0.1 MiB). MemAvailable in the crash
+ * kernel's /init fell 0.99-1.12 MiB per CPU from nr_cpus=1 to 4 and 8 (1 GiB
+ * Debian 6.1 guests, tests/qemu/measure-crash-cpus.py); rounded up.
+ */
+#define KERNEL_PER_CPU (5 * MIB / 4)
+#define KERNEL_PER_CPU_WHY                                                             \
+	"MemAvailable fell 1.0-1.1 MiB per CPU up to nr_cpus=8 on Debian 6.1 guests, " \
+	"tests/qemu/measure-crash-cpus.py"
 /* Page cache the kernel needs to write the dump out while it is made. */
 #define WRITEBACK (8 * MIB)
 /*
@@ -425,6 +435,25 @@ static int collector_part(const char *root, const struct settings *s, struct bud
 	return 0;
 }
 
+static void kernel_runtime_part(struct budget *b)
+{
+	struct budget_part *p;
+
+	p = set_part(b, BUDGET_KERNEL_RUNTIME, "kernel at run",
+		     KERNEL_RUNTIME + (b->cpus - 1) * KERNEL_PER_CPU, BUDGET_SOURCE_MODEL);
+	if (b->cpus == 1) {
+		snprintf(p->why, sizeof(p->why),
+			 "slab, stacks, modules, free-memory watermarks (nr_cpus=1): measured on "
+			 "Debian 6.1 guests");
+		return;
+	}
+	snprintf(p->why, sizeof(p->why),
+		 "slab, stacks, modules, watermarks: %llu MiB with nr_cpus=1, + %.2f MiB for each "
+		 "of %u more CPUs (crash_cpus = %u; %s)",
+		 KERNEL_RUNTIME / MIB, KERNEL_PER_CPU / (double)MIB, b->cpus - 1, b->cpus,
+		 KERNEL_PER_CPU_WHY);
+}
+
 static int compute(const char *root, const struct settings *settings, const char *kernel,
 		   const char *initrd, struct budget *ret, struct load_error *err)
 {
@@ -439,8 +468,9 @@ static int compute(const char *root, const struct settings *settings, const char
 		settings_init(&defaults);
 		s = &defaults;
 	}
-	/* The crash kernel boots with nr_cpus=1: "all CPUs" is one there. */
-	b.threads = s->threads ? MIN(s->threads, THREADS_MAX) : 1;
+	/* The crash kernel boots with nr_cpus=crash_cpus: "all CPUs" is that many there. */
+	b.cpus = MIN(MAX(s->crash_cpus, 1U), THREADS_MAX);
+	b.threads = s->threads ? MIN(s->threads, THREADS_MAX) : b.cpus;
 	ram_read(root, &b.ram_end, &b.ram);
 	if (s->max_memory > b.ram) {
 		/* Hot-added RAM lands above what is there now. */
@@ -454,11 +484,7 @@ static int compute(const char *root, const struct settings *settings, const char
 		settings_done(&defaults);
 	if (r < 0)
 		return r;
-	p = set_part(&b, BUDGET_KERNEL_RUNTIME, "kernel at run", KERNEL_RUNTIME,
-		     BUDGET_SOURCE_MODEL);
-	snprintf(p->why, sizeof(p->why),
-		 "slab, stacks, modules, free-memory watermarks (nr_cpus=1): measured on "
-		 "Debian 6.1 guests");
+	kernel_runtime_part(&b);
 	p = set_part(&b, BUDGET_WRITEBACK, "writeback", WRITEBACK, BUDGET_SOURCE_MODEL);
 	snprintf(p->why, sizeof(p->why), "page cache to write the dump out");
 	for (size_t i = 0; i < _BUDGET_PART_MAX; i++)

@@ -45,7 +45,8 @@ struct budget {
 	char *initrd; /* the initramfs; NULL when not built yet */
 	uint64_t kernel_file_size; /* bytes of the bzImage */
 	uint64_t initrd_files; /* files in the initramfs; 0: unknown */
-	unsigned threads; /* the collector's threads in the crash kernel (nr_cpus=1) */
+	unsigned cpus; /* the crash kernel's CPUs: crash_cpus (its nr_cpus=) */
+	unsigned threads; /* the collector's threads there: threads, else one per CPU */
 	uint64_t ram; /* bytes of System RAM now */
 	uint64_t ram_end; /* highest RAM address + 1 the budget is for (max_memory) */
 	bool ram_end_from_setting; /* ram_end is max_memory, beyond today's RAM */

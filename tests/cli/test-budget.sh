@@ -43,6 +43,14 @@ expect "... a model row" 0 "kernel at run    16.0 MiB  model"
 printf 'threads = 4\n' >"$tmp/threads.conf"
 run --root "$r" --config "$tmp/threads.conf" estimate --json
 expect "threads = 4: the collector's row says so" 0 "per thread (4)"
+printf 'crash_cpus = 4\n' >"$tmp/cpus.conf"
+run --root "$r" --config "$tmp/cpus.conf" estimate
+expect "crash_cpus = 4: the kernel's row adds 3 x 1.25 MiB" 0 "kernel at run    19.8 MiB  model"
+expect "... and threads = 0 is 4 collector threads" 0 "per thread (4)"
+printf 'crash_cpus = 0\n' >"$tmp/bad.conf"
+run --root "$r" --config "$tmp/bad.conf" estimate
+expect "bad crash_cpus: file:line and the range" 1 \
+	"$tmp/bad.conf:1: crash_cpus must be 1..64 (CPUs the crash kernel brings up), got '0'"
 printf 'max_memory = lots\n' >"$tmp/bad.conf"
 run --root "$r" --config "$tmp/bad.conf" estimate
 expect "bad max_memory: file:line and what is wanted" 1 \

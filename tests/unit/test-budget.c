@@ -25,6 +25,9 @@
 /* The fixture's RAM ends at 0x3ffe0000: two bitmaps of 32764 bytes, page-rounded. */
 #define BITMAPS_1G 65536ULL
 #define DUMP_NAME "2026-11-20-10:00:00-" LOAD_ROOT_RELEASE
+/* loader/budget.c: the crash kernel with nr_cpus=1, and each CPU more (crash_cpus). */
+#define KERNEL_RUNTIME (16 * MIB)
+#define KERNEL_PER_CPU (5 * MIB / 4)
 
 static int setup(void **state)
 {
@@ -102,6 +105,7 @@ static void test_fixture_root(void **state)
 	assert_string_equal(b.parts[BUDGET_INITRD_UNPACKED].why,
 			    "its 2 files in tmpfs, page-rounded");
 	assert_int_equal(b.threads, 1);
+	assert_int_equal(b.cpus, 1);
 	assert_int_equal(b.ram_end, 0x3ffe0000);
 	assert_false(b.ram_end_from_setting);
 	assert_int_equal(b.parts[BUDGET_COLLECTOR].source, BUDGET_SOURCE_MODEL);
@@ -144,6 +148,58 @@ static void test_threads_and_max_memory(void **state)
 	settings_done(&s);
 }
 
+static void test_crash_cpus(void **state)
+{
+	const char *root = *state;
+	_cleanup_(budget_done) struct budget one = {}, four = {}, two_threads = {}, many = {};
+	struct settings s;
+
+	write_initrd(root, INITRD);
+	settings_init(&s);
+	compute(root, &s, &one);
+	assert_int_equal(one.cpus, 1);
+	assert_int_equal(one.parts[BUDGET_KERNEL_RUNTIME].bytes, KERNEL_RUNTIME);
+	assert_string_equal(
+		one.parts[BUDGET_KERNEL_RUNTIME].why,
+		"slab, stacks, modules, free-memory watermarks (nr_cpus=1): measured on "
+		"Debian 6.1 guests");
+
+	/* threads = 0 with four CPUs: four threads, and the kernel's term for three CPUs more. */
+	s.crash_cpus = 4;
+	compute(root, &s, &four);
+	assert_int_equal(four.cpus, 4);
+	assert_int_equal(four.threads, 4);
+	assert_int_equal(four.parts[BUDGET_KERNEL_RUNTIME].bytes,
+			 KERNEL_RUNTIME + 3 * KERNEL_PER_CPU);
+	assert_int_equal(four.parts[BUDGET_KERNEL_RUNTIME].source, BUDGET_SOURCE_MODEL);
+	assert_non_null(strstr(four.parts[BUDGET_KERNEL_RUNTIME].why,
+			       "16 MiB with nr_cpus=1, + 1.25 MiB for each of 3 more CPUs "
+			       "(crash_cpus = 4; "));
+	assert_int_equal(four.parts[BUDGET_COLLECTOR].bytes,
+			 one.parts[BUDGET_COLLECTOR].bytes + 3 * 4 * MIB);
+	assert_non_null(strstr(four.parts[BUDGET_COLLECTOR].why, "per thread (4)"));
+	assert_int_equal(four.sum, one.sum + 3 * KERNEL_PER_CPU + 3 * 4 * MIB);
+	assert_int_equal(four.total, expected_total(four.sum));
+
+	/* threads set: the collector runs that many whatever the CPUs; the kernel still has 4. */
+	s.threads = 2;
+	compute(root, &s, &two_threads);
+	assert_int_equal(two_threads.threads, 2);
+	assert_int_equal(two_threads.parts[BUDGET_COLLECTOR].bytes,
+			 one.parts[BUDGET_COLLECTOR].bytes + 4 * MIB);
+	assert_int_equal(two_threads.parts[BUDGET_KERNEL_RUNTIME].bytes,
+			 KERNEL_RUNTIME + 3 * KERNEL_PER_CPU);
+
+	/* The most settings allow. */
+	s.threads = 0;
+	s.crash_cpus = 64;
+	compute(root, &s, &many);
+	assert_int_equal(many.threads, 64);
+	assert_int_equal(many.parts[BUDGET_KERNEL_RUNTIME].bytes,
+			 KERNEL_RUNTIME + 63 * KERNEL_PER_CPU);
+	settings_done(&s);
+}
+
 static void write_dump(const char *root, uint64_t peak, unsigned threads)
 {
 	char text[512];
@@ -175,6 +231,14 @@ static void test_measured_collector(void **state)
 	s.threads = 3;
 	compute(root, &s, &more);
 	assert_int_equal(more.parts[BUDGET_COLLECTOR].bytes, 30 * MIB + 2 * 4 * MIB);
+	/* threads = 0 on two crash CPUs: one worker more than the dump measured with. */
+	s.threads = 0;
+	s.crash_cpus = 2;
+	budget_done(&more);
+	compute(root, &s, &more);
+	assert_int_equal(more.parts[BUDGET_COLLECTOR].bytes, 30 * MIB + 4 * MIB);
+	assert_non_null(
+		strstr(more.parts[BUDGET_COLLECTOR].why, "30.0 MiB with 1 thread; 2 configured"));
 	settings_done(&s);
 }
 
@@ -417,6 +481,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_fixture_root, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads_and_max_memory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crash_cpus, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_measured_collector, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_initrd_missing_or_compressed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_kernel, setup, teardown),
