@@ -4,15 +4,17 @@ VMCOREINFO (release 6.1.0-cli, no page tables and no kallsyms: filtering
 falls back to zero pages, analyze reports the symbols missing), and 64 pages
 of RAM at 1 MiB, pfns 8..23 zero, the others a pattern of the pfn.
 
-    mkcore.py [--cpus N] PATH [CUT-AT|0] [PAGES]
+    mkcore.py [--cpus N] [--release R] PATH [CUT-AT|0] [PAGES]
 
 CUT-AT: the file is cut there (a truncated vmcore); PAGES: that many pages;
---cpus: that many CPU notes (analyze counts the CPUs from them).
+--cpus: that many CPU notes (analyze counts the CPUs from them); --release:
+VMCOREINFO's OSRELEASE.
 """
 import argparse, struct
 
 ap = argparse.ArgumentParser(description="Writes a small x86_64 ELF vmcore.")
 ap.add_argument("--cpus", type=int, default=1, help="CPU (NT_PRSTATUS) notes, default 1")
+ap.add_argument("--release", default="6.1.0-cli", help="OSRELEASE, default 6.1.0-cli")
 ap.add_argument("path")
 ap.add_argument("cut", nargs="?", type=int, default=0, help="cut the file there (0: no)")
 ap.add_argument("pages", nargs="?", type=int, default=64, help="pages of RAM, default 64")
@@ -24,7 +26,7 @@ def note(name, typ, desc):
     n = name.encode() + b"\0"
     pad = lambda b: b + b"\0" * (-len(b) % 4)
     return struct.pack("<III", len(n), len(desc), typ) + pad(n) + pad(desc)
-vi = b"OSRELEASE=6.1.0-cli\nPAGESIZE=4096\nCRASHTIME=1700000000\n"
+vi = f"OSRELEASE={args.release}\nPAGESIZE=4096\nCRASHTIME=1700000000\n".encode()
 notes = note("CORE", 1, b"\0" * 336) * args.cpus + note("VMCOREINFO", 0, vi)
 phoff, phnum = 64, 2
 note_off = phoff + phnum * 56

@@ -249,23 +249,7 @@ printf 'target = LABEL=crashdump\npath = /\n' >>"$d/etc/crashcap.conf"
 dumps=$d/mnt/dumps/crashcap
 # A small x86_64 ELF vmcore (no kallsyms in its VMCOREINFO): a report with the gaps named.
 synth_vmcore() { # path
-	"$py" - "$1" <<'PY'
-import struct, sys
-def note(name, typ, desc):
-    n = name.encode() + b"\0"
-    pad = lambda b: b + b"\0" * (-len(b) % 4)
-    return struct.pack("<III", len(n), len(desc), typ) + pad(n) + pad(desc)
-notes = note("CORE", 1, b"\0" * 336) + note("VMCOREINFO", 0, b"OSRELEASE=6.1.0-daemon\nPAGESIZE=4096\n")
-note_off = 64 + 2 * 56
-load_off = (note_off + len(notes) + 4095) & ~4095
-eh = b"\x7fELF" + bytes([2, 1, 1]) + bytes(9)
-eh += struct.pack("<HHIQQQIHHHHHH", 4, 62, 1, 0, 64, 0, 0, 64, 56, 2, 0, 0, 0)
-ph = struct.pack("<IIQQQQQQ", 4, 0, note_off, 0, 0, len(notes), len(notes), 0)
-ph += struct.pack("<IIQQQQQQ", 1, 7, load_off, 0xffff888000100000, 0x100000, 8192, 8192, 0)
-data = bytearray(eh + ph + notes)
-data += bytes(load_off - len(data)) + bytes(8192)
-open(sys.argv[1], "wb").write(data)
-PY
+	"$py" tests/cli/mkcore.py --release 6.1.0-daemon "$1" 0 2
 }
 real=$dumps/2025-01-10-08:00:00-6.1.0-13-amd64
 synth_vmcore "$real/vmcore"
