@@ -344,6 +344,23 @@ def matrix(tap, ctx):
     return dumps
 
 
+# Debian 12's makedumpfile 1.7.2 with --num-threads aborts now and then when
+# a thread ends: glibc's pthread_exit cannot load the unwinder ("libgcc_s.so.1
+# must be installed for pthread_exit to work", SIGABRT; 2 runs of 3 in make
+# bench, once in a clean-clone make check). That is the oracle failing, not
+# crashcap: it is run again, and a note says so.
+MDF_THREAD_ABORT = "libgcc_s.so.1 must be installed for pthread_exit to work"
+
+
+def oracle(ctx, tap, name, args, shown, tries=3):
+    for attempt in range(1, tries + 1):
+        ref, diag = write(ctx, name, args, rebuilt_by="makedumpfile", tool="makedumpfile")
+        if ref is not None or MDF_THREAD_ABORT not in diag or attempt == tries:
+            return ref, diag
+        tap.note(f"makedumpfile {shown} aborted in pthread_exit (its own defect); "
+                 f"run {attempt + 1} of at most {tries}")
+
+
 def arg_sets(tap, ctx, dumps):
     """The kdump tools' command lines verbatim: exit 0, the same bytes as the
     matrix's dump of that kind (so every reader above read them), libkdumpfile
@@ -370,8 +387,7 @@ def arg_sets(tap, ctx, dumps):
             ok, out = read_crash(ctx, path)
             tap.check(ok, f"{shown}: crash reads the dump", out)
         if ctx.series == "6.1":
-            ref, diag = write(ctx, f"args-{n}.makedumpfile", args, rebuilt_by="makedumpfile",
-                              tool="makedumpfile")
+            ref, diag = oracle(ctx, tap, f"args-{n}.makedumpfile", args, shown)
             tap.check(ref is not None, f"makedumpfile {shown}: exit 0 (the oracle)", diag)
             if ref:
                 same_pages(tap, ref, path, shown)
