@@ -7,9 +7,6 @@
 #include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
-
-#define PROC_SUPER_MAGIC 0x9fa0
 
 struct page_source {
 	struct dump *dump;
@@ -39,7 +36,6 @@ struct page_reader {
 int page_source_new(struct dump *d, bool no_mmap, struct page_source **ret)
 {
 	struct page_source *s;
-	struct statfs sfs;
 	struct stat st;
 
 	if (fstat(dump_fd(d), &st) < 0)
@@ -51,7 +47,7 @@ int page_source_new(struct dump *d, bool no_mmap, struct page_source **ret)
 	s->fd = dump_fd(d);
 	s->file_size = (uint64_t)st.st_size;
 	s->elf = dump_get_format(d) == DUMP_FORMAT_ELF;
-	s->procfs = fstatfs(s->fd, &sfs) >= 0 && sfs.f_type == PROC_SUPER_MAGIC;
+	s->procfs = dump_is_procfs(d);
 	s->window = PAGE_SOURCE_MAP_WINDOW;
 	s->seg = dump_segments(d, &s->n_seg);
 	atomic_init(&s->mmap_ok, !no_mmap && s->elf);

@@ -8,9 +8,6 @@
 #include <libelf.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
-
-#define PROC_SUPER_MAGIC 0x9fa0
 
 /* /proc/vmcore notes are a few KiB per CPU; device dumps can add MiBs. */
 #define NOTES_MAX (256ULL << 20)
@@ -89,14 +86,12 @@ int dump_elf_load(struct dump *d)
 	_cleanup_(elfp) Elf *e = NULL;
 	size_t phnum, cap = 0;
 	GElf_Ehdr eh;
-	struct statfs sfs;
 	struct stat st;
 	int r;
 
 	if (fstat(d->fd, &st) < 0)
 		return negative_errno();
 	d->file_size = st.st_size;
-	d->procfs = fstatfs(d->fd, &sfs) >= 0 && sfs.f_type == PROC_SUPER_MAGIC;
 
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return -ENOTSUP;

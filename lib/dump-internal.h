@@ -24,7 +24,7 @@ struct dump {
 	uint64_t file_size;
 	/*
 	 * /proc/vmcore, whose read() fails for pages its mmap() gives (see
-	 * dump-elf.c): set by dump_elf_load, which tests may override after it.
+	 * dump-elf.c): set by dump_open, which tests may override after it.
 	 */
 	bool procfs;
 	/* pread_full(), unless a test puts a failing one in its place */

@@ -5,6 +5,9 @@
 
 #include <elf.h>
 #include <fcntl.h>
+#include <sys/vfs.h>
+
+#define PROC_SUPER_MAGIC 0x9fa0
 
 static int dump_load_notes(struct dump *d)
 {
@@ -37,6 +40,7 @@ static int dump_load_notes(struct dump *d)
 int dump_open(const char *path, struct dump **ret)
 {
 	_cleanup_dump_ struct dump *d = NULL;
+	struct statfs sfs;
 	int r;
 
 	d = calloc(1, sizeof(*d));
@@ -46,6 +50,7 @@ int dump_open(const char *path, struct dump **ret)
 	d->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (d->fd < 0)
 		return log_debug_errno(negative_errno(), "Cannot open %s: %m", path);
+	d->procfs = fstatfs(d->fd, &sfs) >= 0 && sfs.f_type == PROC_SUPER_MAGIC;
 
 	d->format = DUMP_FORMAT_KDUMP;
 	r = dump_kdump_load(d);
@@ -134,6 +139,11 @@ uint64_t dump_max_pfn(const struct dump *d)
 unsigned dump_nr_cpus(const struct dump *d)
 {
 	return d->nr_cpus;
+}
+
+bool dump_is_procfs(const struct dump *d)
+{
+	return d->procfs;
 }
 
 bool dump_is_truncated(const struct dump *d)

@@ -54,6 +54,8 @@ const struct dump_segment *dump_segments(const struct dump *d, size_t *ret_count
 uint64_t dump_max_pfn(const struct dump *d);
 /* NT_PRSTATUS notes: one per CPU that was online at the crash. */
 unsigned dump_nr_cpus(const struct dump *d);
+/* The file is /proc/vmcore (in a crash kernel), not a saved copy. */
+bool dump_is_procfs(const struct dump *d);
 /* The file is shorter than its headers say (a copy cut short). */
 bool dump_is_truncated(const struct dump *d);
 /* kdump-compressed: the header says INCOMPLETE (the dump was interrupted). */
